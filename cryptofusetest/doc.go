@@ -1,0 +1,35 @@
+// Package cryptofusetest is an in-memory fake of Cryptofuse's OAuth2 server
+// (client credentials, RFC 6749 §4.4; revocation, RFC 7009; introspection,
+// RFC 7662) for tests, as net/http/httptest serves net/http users.
+//
+// A [Server] listens on a loopback address and answers
+//
+//   - POST /o/token/ for the client-credentials grant (RFC 6749 §4.4),
+//   - POST /o/revoke_token/ for token revocation (RFC 7009), and
+//   - POST /o/introspect/ for token introspection (RFC 7662),
+//
+// the way the real server, django-oauth-toolkit 1.7.0 on oauthlib 3.2.2,
+// answers them: the same status codes, headers and JSON bodies, byte for byte
+// where a client can observe them, including the order of its checks and its
+// quirks (HTTP Basic credentials decoded with unquote_plus, a fallback to
+// client_id and client_secret in the body, a 500 for any query string on the
+// token endpoint, no ownership check on revocation).
+//
+// The package speaks only the wire protocol: it imports nothing from the SDK,
+// so a test can point any client at [Server.URL].
+//
+//	srv := cryptofusetest.NewServer("my-id", "my-secret")
+//	defer srv.Close()
+//	tok := srv.IssueToken("my-id", "")
+//	// ... revoke tok through the SDK, configured with srv.URL ...
+//	if srv.Active(tok) {
+//		t.Error("token still active after revoke")
+//	}
+//
+// The server keeps no users, authorization codes or refresh tokens, so the
+// password, authorization_code and refresh_token grants always fail the way
+// they fail on the real server for a client-credentials application.
+//
+// Everything in the package is safe for concurrent use by multiple
+// goroutines.
+package cryptofusetest

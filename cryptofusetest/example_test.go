@@ -1,0 +1,77 @@
+package cryptofusetest_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cryptofuse/cryptofuse-go/cryptofusetest"
+)
+
+// A test that needs a token to revoke mints one directly, lets the code
+// under test revoke it (here, plain net/http), and checks the outcome.
+func ExampleServer() {
+	srv := cryptofusetest.NewServer("my-id", "my-secret")
+	defer srv.Close()
+
+	tok := srv.IssueToken("my-id", "")
+
+	form := url.Values{"token": {tok}, "token_type_hint": {"access_token"}}
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/o/revoke_token/", strings.NewReader(form.Encode()))
+	if err != nil {
+		panic(err)
+	}
+	req.SetBasicAuth(url.QueryEscape("my-id"), url.QueryEscape("my-secret"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+
+	fmt.Println(resp.Status)
+	fmt.Println("active:", srv.Active(tok))
+	fmt.Println("revoke requests:", srv.Counts().Revoke)
+	// Output:
+	// 200 OK
+	// active: false
+	// revoke requests: 1
+}
+
+// A fake clock lets a test expire a token without sleeping.
+func ExampleWithClock() {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	srv := cryptofusetest.NewServer("my-id", "my-secret",
+		cryptofusetest.WithExpiresIn(time.Hour),
+		cryptofusetest.WithClock(func() time.Time { return now }))
+	defer srv.Close()
+
+	tok := srv.IssueToken("my-id", "read write")
+	fmt.Println("active:", srv.Active(tok))
+	now = now.Add(time.Hour)
+	fmt.Println("active an hour later:", srv.Active(tok))
+
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/o/introspect/", strings.NewReader("token="+tok))
+	if err != nil {
+		panic(err)
+	}
+	req.SetBasicAuth("my-id", "my-secret")
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(body))
+	// Output:
+	// active: true
+	// active an hour later: false
+	// {"active": false}
+}

@@ -1,0 +1,86 @@
+package cryptofusetest
+
+import (
+	"net/http"
+	"strings"
+)
+
+// introspectionScope is the scope an access token needs to authenticate to
+// /o/introspect/ in place of client credentials (IntrospectTokenView's
+// required_scopes).
+const introspectionScope = "introspection"
+
+// serveIntrospect answers /o/introspect/ as DOT 1.7.0's IntrospectTokenView
+// does (RFC 7662). The caller authenticates as any registered client (HTTP
+// Basic, or client_id and client_secret among the parameters) or with a
+// Bearer access token that has the "introspection" scope; otherwise the
+// answer is 403 with an empty body. POST reads the token from the form body,
+// GET and HEAD from the query string.
+func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
+	const allow = "GET, POST, HEAD, OPTIONS"
+	method := strings.ToUpper(r.Method)
+	if method == http.MethodOptions {
+		writeNotAllowed(w, method, allow)
+		return
+	}
+	post, err := postParams(r, method)
+	if err != nil {
+		writePage(w, http.StatusBadRequest)
+		return
+	}
+	p, ok := oauthlibParams(r.URL.RawQuery, post)
+	if !ok {
+		writePage(w, http.StatusInternalServerError)
+		return
+	}
+	header, hasHeader := authorization(r)
+	switch _, res := s.authenticateClient(header, hasHeader, p); res {
+	case authCrash:
+		writePage(w, http.StatusInternalServerError)
+		return
+	case authFailed:
+		if !s.introspectionAllowed(bearerToken(header, hasHeader, p)) {
+			writeEmpty(w, http.StatusForbidden)
+			return
+		}
+	}
+
+	var token string
+	switch method {
+	case http.MethodGet, http.MethodHead:
+		get, err := parseQueryDict([]byte(r.URL.RawQuery))
+		if err != nil {
+			writePage(w, http.StatusBadRequest)
+			return
+		}
+		token = get["token"]
+	case http.MethodPost:
+		token = post["token"]
+	default:
+		writeNotAllowed(w, method, allow)
+		return
+	}
+
+	var body jsonObject
+	t, found := s.st.lookup(token)
+	if !found || !s.valid(t) {
+		body.boolean("active", false)
+	} else {
+		body.boolean("active", true)
+		body.str("scope", t.scope)
+		body.number("exp", t.expires.Unix())
+		body.str("client_id", t.clientID)
+	}
+	write(w, http.StatusOK, contentTypeJSON, body.String())
+}
+
+// introspectionAllowed reports whether an access token presented as the
+// caller's credentials may introspect: it must be live and carry the
+// introspection scope.
+func (s *Server) introspectionAllowed(token string) bool {
+	if token == "" {
+		return false
+	}
+	t, ok := s.st.lookup(token)
+	return ok && s.valid(t) && t.hasScope(introspectionScope)
+}

@@ -1,0 +1,178 @@
+package cryptofusetest
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+)
+
+// The endpoints' paths, as django-oauth-toolkit's urls.py mounts them under /o/.
+const (
+	tokenPath      = "/o/token/"
+	revokePath     = "/o/revoke_token/"
+	introspectPath = "/o/introspect/"
+)
+
+// Server is an in-memory fake of POST /o/token/, POST /o/revoke_token/ and
+// POST /o/introspect/, listening on loopback (an [httptest.Server]
+// underneath). It answers as django-oauth-toolkit 1.7.0 does for confidential
+// client-credentials applications.
+//
+// A Server is safe for concurrent use by multiple goroutines: its HTTP
+// handlers and its methods may run at the same time.
+type Server struct {
+	// URL is the base URL of the server, such as "http://127.0.0.1:41234",
+	// with no trailing slash. Pass it to the SDK's WithBaseURL.
+	URL string
+
+	ts  *httptest.Server
+	cfg config // read-only after NewServer
+	st  *store
+}
+
+// Counts is a snapshot of what a [Server] has received, returned by
+// [Server.Counts]. It is a plain value: later requests do not change it.
+type Counts struct {
+	// Token, Revoke and Introspect count the requests received on
+	// /o/token/, /o/revoke_token/ and /o/introspect/, whatever their method
+	// and answer. Other counts requests for any other path.
+	Token, Revoke, Introspect, Other int
+	// Connections counts the TCP connections the server accepted: several
+	// requests on one kept-alive connection count once.
+	Connections int
+}
+
+// NewServer starts a Server and registers one confidential client-credentials
+// application with the given id and secret. The caller should call Close when
+// finished, to shut it down. The returned Server is ready for concurrent use.
+//
+// NewServer panics if it cannot listen on a loopback address, as
+// [httptest.NewServer] does, if clientID is empty, and if a default scope is
+// not one of the server's scopes (the real server refuses that setting too,
+// with ImproperlyConfigured).
+func NewServer(clientID, clientSecret string, opts ...Option) *Server {
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&cfg)
+		}
+	}
+	if !cfg.knownScopes(cfg.defaultScopes) {
+		panic(fmt.Sprintf("cryptofusetest: default scopes %q are not all among the scopes %q", cfg.defaultScopes, cfg.scopes))
+	}
+	s := &Server{cfg: cfg, st: newStore()}
+	s.st.addClient(clientID, clientSecret)
+	s.ts = httptest.NewUnstartedServer(s.handler())
+	s.ts.Config.ConnState = s.countConnection
+	s.ts.Start()
+	s.URL = s.ts.URL
+	return s
+}
+
+// Close shuts the server down and blocks until all outstanding requests on
+// it have completed. It is safe to call more than once, but not from a
+// request's handling.
+func (s *Server) Close() {
+	s.ts.Close()
+}
+
+// AddClient registers another confidential client-credentials application.
+// Registering an id again replaces its secret; the tokens issued to it stay.
+// It panics if clientID is empty. It is safe to call while requests are
+// being served.
+func (s *Server) AddClient(clientID, clientSecret string) {
+	s.st.addClient(clientID, clientSecret)
+}
+
+// IssueToken mints an active access token for a registered client directly,
+// without HTTP, as a successful client-credentials request would (Counts does
+// not change). scope is stored as given, without checking it against the
+// server's scopes; "" grants the default scopes. The token expires after the
+// server's lifetime, on the server's clock. IssueToken panics if clientID is
+// not registered. It is safe for concurrent use.
+func (s *Server) IssueToken(clientID, scope string) string {
+	if _, ok := s.st.clientSecret(clientID); !ok {
+		panic(fmt.Sprintf("cryptofusetest: IssueToken: unknown client id %q", clientID))
+	}
+	if scope == "" {
+		scope = s.cfg.defaultScope()
+	}
+	return s.issue(clientID, scope)
+}
+
+// Active reports whether token was issued by the server, has not been
+// revoked, and has not expired on the server's clock. It is safe for
+// concurrent use.
+func (s *Server) Active(token string) bool {
+	t, ok := s.st.lookup(token)
+	return ok && s.valid(t)
+}
+
+// issue stores a new access token for a client, expiring after the
+// server's lifetime, and returns its value.
+func (s *Server) issue(clientID, scope string) string {
+	return s.st.add(clientID, scope, s.cfg.now().Add(s.cfg.expiresIn))
+}
+
+// valid reports whether t has not expired, as DOT's AccessToken.is_expired
+// decides: a token is expired from its expiry instant on.
+func (s *Server) valid(t accessToken) bool {
+	return s.cfg.now().Before(t.expires)
+}
+
+// Counts returns a snapshot of the requests and connections the server has
+// received so far. It is safe for concurrent use.
+func (s *Server) Counts() Counts {
+	return s.st.snapshot()
+}
+
+// handler is the server's whole HTTP handler. Requests are counted first,
+// then answered by the endpoints. Fault injection (canned statuses with
+// Retry-After, dropped connections, delays, huge bodies) belongs between the
+// two, as a wrapper around s.endpoints(), so that faulted requests are still
+// counted.
+func (s *Server) handler() http.Handler {
+	return s.countRequests(s.endpoints())
+}
+
+// countRequests counts each request by its path, then passes it on.
+func (s *Server) countRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.st.countRequest(r.URL.Path)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// countConnection is the http.Server's ConnState hook.
+func (s *Server) countConnection(_ net.Conn, state http.ConnState) {
+	if state == http.StateNew {
+		s.st.countConnection()
+	}
+}
+
+// endpoints routes a request by its path, as Django's URL resolver does on
+// the percent-decoded path.
+func (s *Server) endpoints() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case tokenPath:
+			s.serveToken(w, r)
+		case revokePath:
+			s.serveRevoke(w, r)
+		case introspectPath:
+			s.serveIntrospect(w, r)
+		case tokenPath[:len(tokenPath)-1], revokePath[:len(revokePath)-1], introspectPath[:len(introspectPath)-1]:
+			// Django's CommonMiddleware (APPEND_SLASH) in a stock project
+			// redirects every method to the path with a slash.
+			location := r.URL.Path + "/"
+			if r.URL.RawQuery != "" {
+				location += "?" + r.URL.RawQuery
+			}
+			w.Header().Set("Location", location)
+			writeEmpty(w, http.StatusMovedPermanently)
+		default:
+			writePage(w, http.StatusNotFound)
+		}
+	})
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	cryptofuse "github.com/cryptofuse/cryptofuse-go"
+	"github.com/cryptofuse/cryptofuse-go/cryptofusetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// This is how a service tests its own logout handler: against
+// cryptofusetest, asking the fake whether the token is still active.
+
+func newClient(t *testing.T, baseURL, secret string) *cryptofuse.Client {
+	t.Helper()
+	c, err := cryptofuse.NewClient("svc", secret, cryptofuse.WithBaseURL(baseURL))
+	require.NoError(t, err)
+	return c
+}
+
+func TestLogoutHandler(t *testing.T) {
+	fake := cryptofusetest.NewServer("svc", "svc-secret")
+	t.Cleanup(fake.Close)
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // nothing listens here any more
+
+	cases := []struct {
+		name       string
+		client     *cryptofuse.Client
+		method     string
+		authHeader func(token string) string
+		wantStatus int
+		wantActive bool // the token afterwards
+	}{
+		{"logout", newClient(t, fake.URL, "svc-secret"), http.MethodPost, func(tok string) string { return "Bearer " + tok }, http.StatusNoContent, false},
+		{"scheme in lower case", newClient(t, fake.URL, "svc-secret"), http.MethodPost, func(tok string) string { return "bearer " + tok }, http.StatusNoContent, false},
+		{"GET", newClient(t, fake.URL, "svc-secret"), http.MethodGet, func(tok string) string { return "Bearer " + tok }, http.StatusMethodNotAllowed, true},
+		{"no token", newClient(t, fake.URL, "svc-secret"), http.MethodPost, func(string) string { return "" }, http.StatusUnauthorized, true},
+		{"Basic instead of Bearer", newClient(t, fake.URL, "svc-secret"), http.MethodPost, func(tok string) string { return "Basic " + tok }, http.StatusUnauthorized, true},
+		{"service misconfigured", newClient(t, fake.URL, "wrong-secret"), http.MethodPost, func(tok string) string { return "Bearer " + tok }, http.StatusInternalServerError, true},
+		{"token server down", newClient(t, down.URL, "svc-secret"), http.MethodPost, func(tok string) string { return "Bearer " + tok }, http.StatusServiceUnavailable, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			token := fake.IssueToken("svc", "")
+			var logs bytes.Buffer
+			h := logoutHandler(tc.client, slog.New(slog.NewTextHandler(&logs, nil)))
+
+			req := httptest.NewRequest(tc.method, "/logout", nil)
+			if a := tc.authHeader(token); a != "" {
+				req.Header.Set("Authorization", a)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+
+			assert.Equal(t, tc.wantStatus, rec.Code, "status")
+			assert.Equal(t, tc.wantActive, fake.Active(token), "token active afterwards")
+			assert.NotContains(t, logs.String(), token, "the token reached a log line")
+			assert.NotContains(t, rec.Body.String(), token, "the token reached the answer")
+			if tc.wantStatus == http.StatusServiceUnavailable {
+				assert.NotEmpty(t, rec.Header().Get("Retry-After"))
+			}
+		})
+	}
+}
+
+func TestLogoutSurvivesClientDisconnect(t *testing.T) {
+	fake := cryptofusetest.NewServer("svc", "svc-secret")
+	t.Cleanup(fake.Close)
+	token := fake.IssueToken("svc", "")
+	h := logoutHandler(newClient(t, fake.URL, "svc-secret"), slog.New(slog.DiscardHandler))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the user closed the tab before the handler ran
+	req := httptest.NewRequest(http.MethodPost, "/logout", nil).WithContext(ctx)
+	req.Header.Set("Authorization", "Bearer "+token)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+
+	assert.Equal(t, http.StatusNoContent, rec.Code)
+	assert.False(t, fake.Active(token), "token still active after a logout whose caller went away")
+}
+
+func TestDemo(t *testing.T) {
+	t.Setenv("CRYPTOFUSE_CLIENT_ID", "")
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), "", &out))
+	assert.Contains(t, out.String(), "POST /logout   204 No Content")
+	assert.Equal(t, 1, strings.Count(out.String(), "active: true"), "output:\n%s", out.String())
+	assert.Equal(t, 1, strings.Count(out.String(), "active: false"), "output:\n%s", out.String())
+}

@@ -1,0 +1,177 @@
+package cryptofuse
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultBaseURL is the base URL of the Cryptofuse API. [NewClient] uses it
+// unless [WithBaseURL] says otherwise.
+const DefaultBaseURL = "https://api.cryptofuse.io"
+
+// Version is the version of this SDK. It is part of the default User-Agent,
+// "cryptofuse-go/" + Version.
+const Version = "0.1.0"
+
+// DefaultTimeout bounds a call whose context has no deadline, when the
+// *http.Client in use has no Timeout of its own (the default client has none;
+// see [NewClient]). A caller who wants another bound sets a deadline on ctx.
+const DefaultTimeout = 30 * time.Second
+
+// defaultTimeout is DefaultTimeout as send uses it; tests shorten it.
+var defaultTimeout = DefaultTimeout
+
+// defaultScopes is what the token grant asks for unless [WithScopes] says
+// otherwise.
+var defaultScopes = []string{"read", "write"}
+
+// Transport settings of the default HTTP client. They bound every phase of a
+// request that happens before the response headers arrive; the body is bounded
+// by DefaultTimeout (or the caller's deadline) and by the read caps in client.go.
+const (
+	dialTimeout           = 10 * time.Second
+	keepAlive             = 30 * time.Second
+	tlsHandshakeTimeout   = 10 * time.Second
+	responseHeaderTimeout = 30 * time.Second
+	idleConnTimeout       = 90 * time.Second
+	// maxIdleConnsPerHost keeps a busy service's connections in the pool.
+	// Go's default of 2 makes 64 concurrent callers open a new connection for
+	// nearly every request.
+	maxIdleConnsPerHost = 100
+	maxIdleConns        = 100
+)
+
+// ErrInvalidConfig is wrapped by every error [NewClient] returns for bad
+// input: an empty client id or secret, a bad base URL, a bad scope, a bad user
+// agent or a nil *http.Client.
+var ErrInvalidConfig = errors.New("cryptofuse: invalid configuration")
+
+// Option configures a [Client] in [NewClient]. Options are applied in order;
+// a later option overrides an earlier one of the same kind.
+type Option func(*config) error
+
+// config collects what the options set. NewClient validates it and turns it
+// into an immutable Client.
+type config struct {
+	baseURL    string
+	httpClient *http.Client // nil: the default client
+	scopes     []string
+	userAgent  string
+}
+
+// WithBaseURL sets the base URL of the API, such as "https://api.cryptofuse.io"
+// or "https://host/auth" (a path prefix is kept: the token endpoint is then
+// "https://host/auth/o/token/"). It must be absolute, must not carry user info,
+// a query or a fragment, and must use https unless its host is a loopback
+// address ("localhost", 127.0.0.0/8 or ::1), as in tests.
+func WithBaseURL(rawURL string) Option {
+	return func(c *config) error {
+		c.baseURL = rawURL
+		return nil
+	}
+}
+
+// WithHTTPClient sets the *http.Client that sends requests. The client is
+// copied, never mutated: the copy's CheckRedirect refuses every redirect,
+// because a redirect could carry the credentials elsewhere. Its Transport,
+// Jar and Timeout are used as given. hc must not be nil.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return fmt.Errorf("%w: WithHTTPClient: nil *http.Client", ErrInvalidConfig)
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithScopes sets the scopes that [Client.Token] asks for (RFC 6749 §3.3).
+// The default is "read" and "write". With no scopes at all, the request names
+// none and the server grants its default scopes. Each scope is one scope-token:
+// non-empty, with no spaces, quotes, backslashes or control characters.
+func WithScopes(scopes ...string) Option {
+	// Copied now, not when NewClient applies the option: the caller may
+	// reuse the slice in between. Never nil, even when empty: nil in config
+	// means "not set" (the default).
+	own := append(make([]string, 0, len(scopes)), scopes...)
+	return func(c *config) error {
+		for _, s := range own {
+			if err := validScopeToken(s); err != nil {
+				return err
+			}
+		}
+		c.scopes = own
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header sent with every request. The
+// default is "cryptofuse-go/" + [Version].
+func WithUserAgent(ua string) Option {
+	return func(c *config) error {
+		if ua == "" {
+			return fmt.Errorf("%w: WithUserAgent: empty user agent", ErrInvalidConfig)
+		}
+		if i := strings.IndexFunc(ua, isCTL); i >= 0 {
+			return fmt.Errorf("%w: WithUserAgent: control character at byte %d", ErrInvalidConfig, i)
+		}
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// validScopeToken reports whether s is a scope-token of RFC 6749 §3.3:
+// 1*( %x21 / %x23-5B / %x5D-7E ).
+func validScopeToken(s string) error {
+	if s == "" {
+		return fmt.Errorf("%w: WithScopes: empty scope", ErrInvalidConfig)
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b < 0x21 || b == '"' || b == '\\' || b > 0x7e {
+			return fmt.Errorf("%w: WithScopes: scope %q has a character RFC 6749 §3.3 does not allow at byte %d (pass each scope as its own argument)", ErrInvalidConfig, s, i)
+		}
+	}
+	return nil
+}
+
+// isCTL reports whether r is a control character, which must never reach a
+// header.
+func isCTL(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// defaultHTTPClient is shared by every Client built without WithHTTPClient, so
+// that all of them share one connection pool: a program that builds a Client
+// per request does not leak a pool per Client. It has no Timeout, because
+// http.Client.Timeout costs a timer, a context and a goroutine on every call
+// (bench_test.go measures it); the transport bounds each phase before the
+// response and DefaultTimeout bounds the call when ctx has no deadline.
+var defaultHTTPClient = sync.OnceValue(func() *http.Client {
+	return &http.Client{Transport: newTransport(), CheckRedirect: refuseRedirect}
+})
+
+// newTransport returns the default client's transport.
+func newTransport() *http.Transport {
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   dialTimeout,
+			KeepAlive: keepAlive,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   tlsHandshakeTimeout,
+		ResponseHeaderTimeout: responseHeaderTimeout,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       idleConnTimeout,
+		MaxIdleConns:          maxIdleConns,
+		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
+	}
+}
+
+// refuseRedirect makes http.Client.Do return a 3xx response as it is, instead
+// of following it with our credentials.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
