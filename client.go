@@ -28,6 +28,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -182,10 +183,21 @@ func parseBaseURL(raw string) (string, error) {
 		return "", bad("%q must not carry a query: the server refuses one", u.Redacted())
 	case u.Fragment != "" || strings.Contains(raw, "#"):
 		return "", bad("%q must not carry a fragment", u.Redacted())
+	case !validPort(u.Port()):
+		return "", bad("%q has an invalid port", u.Redacted())
 	case u.Scheme == "http" && !isLoopback(u.Hostname()):
 		return "", bad("%q uses plain http for a host that is not loopback; use https", u.Redacted())
 	}
 	return u.Scheme + "://" + u.Host + strings.TrimRight(u.EscapedPath(), "/"), nil
+}
+
+// validPort reports whether p is empty or a TCP port number.
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n, err := strconv.ParseUint(p, 10, 16)
+	return err == nil && n > 0
 }
 
 // isLoopback reports whether host is "localhost" or a loopback IP address.
@@ -228,6 +240,9 @@ func (c *Client) send(ctx context.Context, op, endpoint, form string, keepBody b
 	if ctx == nil {
 		return 0, nil, fmt.Errorf("cryptofuse: %s: nil Context", op)
 	}
+	if c.hc == nil {
+		return 0, nil, fmt.Errorf("cryptofuse: %s: Client not built by NewClient", op)
+	}
 	if c.boundCalls {
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
@@ -266,10 +281,16 @@ func (c *Client) send(ctx context.Context, op, endpoint, form string, keepBody b
 		return resp.StatusCode, body, nil
 	}
 
-	// A truncated or broken error body still yields an *Error with the
-	// status; the parser simply finds no RFC 6749 JSON in it.
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodySize))
-	return 0, nil, c.newError(op, resp, body, sent)
+	// A broken error body still yields an *Error with the status, with the
+	// read error as its cause (a deadline among them), and whatever RFC 6749
+	// JSON could be read.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodySize))
+	e := c.newError(op, resp, body, sent)
+	if err != nil {
+		e.err = readErr(ctx, err)
+		e.detail = "reading the response body: " + err.Error()
+	}
+	return 0, nil, e
 }
 
 // readErr adds the context's error to a body read that failed because the

@@ -118,6 +118,8 @@ func TestNewClient_BadInput(t *testing.T) {
 		{"plain http remote", "id", "x", []Option{WithBaseURL("http://api.cryptofuse.io")}, "plain http"},
 		{"plain http private IP", "id", "x", []Option{WithBaseURL("http://10.0.0.1:8000")}, "plain http"},
 		{"unparsable", "id", "x", []Option{WithBaseURL("https://bad host/")}, "base URL"},
+		{"port out of range", "id", "x", []Option{WithBaseURL("https://api.cryptofuse.io:99999")}, "invalid port"},
+		{"port zero", "id", "x", []Option{WithBaseURL("http://127.0.0.1:0")}, "invalid port"},
 		{"nil http client", "id", "x", []Option{WithHTTPClient(nil)}, "nil *http.Client"},
 		{"empty scope", "id", "x", []Option{WithScopes("read", "")}, "empty scope"},
 		{"space in scope", "id", "x", []Option{WithScopes("read write")}, "each scope as its own argument"},
@@ -381,21 +383,27 @@ func hang(t *testing.T) func(http.ResponseWriter, *http.Request) {
 }
 
 func TestContextDeadline(t *testing.T) {
-	cases := []struct {
-		name    string
-		handler func(t *testing.T) http.HandlerFunc
-	}{
-		{"no headers", func(t *testing.T) http.HandlerFunc { return hang(t) }},
-		{"stalled body", func(t *testing.T) http.HandlerFunc {
+	stalled := func(status int, partial string) func(t *testing.T) http.HandlerFunc {
+		return func(t *testing.T) http.HandlerFunc {
 			wait := hang(t)
 			return func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
 				w.Header().Set("Content-Length", "100")
-				io.WriteString(w, `{"access_token": "`)
+				w.WriteHeader(status)
+				io.WriteString(w, partial)
 				w.(http.Flusher).Flush()
 				wait(w, r)
 			}
-		}},
+		}
+	}
+	cases := []struct {
+		name       string
+		handler    func(t *testing.T) http.HandlerFunc
+		wantStatus int // of the *Error; 0: no *Error
+	}{
+		{"no headers", func(t *testing.T) http.HandlerFunc { return hang(t) }, 0},
+		{"stalled token body", stalled(200, `{"access_token": "`), 0},
+		{"stalled error body", stalled(400, `{"error": "invalid_`), 400},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -412,8 +420,22 @@ func TestContextDeadline(t *testing.T) {
 			require.Error(t, err)
 			assert.ErrorIs(t, err, context.DeadlineExceeded)
 			assert.Less(t, time.Since(start), 5*time.Second, "the call outlived its deadline")
+			var e *Error
+			if tc.wantStatus == 0 {
+				assert.False(t, errors.As(err, &e), "got an *Error for a call that got no answer: %v", err)
+			} else if assert.ErrorAs(t, err, &e) {
+				assert.Equal(t, tc.wantStatus, e.StatusCode)
+			}
 		})
 	}
+}
+
+func TestZeroClient(t *testing.T) {
+	var c Client // not built by NewClient: an error, not a panic
+	err := c.Revoke(context.Background(), testToken, "")
+	assert.ErrorContains(t, err, "not built by NewClient")
+	_, err = c.Token(context.Background())
+	assert.ErrorContains(t, err, "not built by NewClient")
 }
 
 func TestDefaultTimeoutWithoutDeadline(t *testing.T) {
