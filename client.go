@@ -288,7 +288,10 @@ func (c *Client) send(ctx context.Context, op, endpoint, form string, keepBody b
 	e := c.newError(op, resp, body, sent)
 	if err != nil {
 		e.err = readErr(ctx, err)
-		e.detail = "reading the response body: " + err.Error()
+		if e.detail != "" {
+			e.detail += "; "
+		}
+		e.detail += "reading the response body: " + err.Error()
 	}
 	return 0, nil, e
 }

@@ -404,6 +404,7 @@ func TestContextDeadline(t *testing.T) {
 		{"no headers", func(t *testing.T) http.HandlerFunc { return hang(t) }, 0},
 		{"stalled token body", stalled(200, `{"access_token": "`), 0},
 		{"stalled error body", stalled(400, `{"error": "invalid_`), 400},
+		{"stalled redirect body", stalled(302, `<html>`), 302},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -425,6 +426,10 @@ func TestContextDeadline(t *testing.T) {
 				assert.False(t, errors.As(err, &e), "got an *Error for a call that got no answer: %v", err)
 			} else if assert.ErrorAs(t, err, &e) {
 				assert.Equal(t, tc.wantStatus, e.StatusCode)
+				assert.Contains(t, err.Error(), "reading the response body")
+				if tc.wantStatus/100 == 3 {
+					assert.Contains(t, err.Error(), "redirect not followed; ")
+				}
 			}
 		})
 	}
