@@ -575,4 +575,3 @@ func TestRetry_ConnectionReuse(t *testing.T) {
 	assert.Equal(t, int32(30), n.Load(), "requests served")
 	assert.Equal(t, int32(1), conns.Load(), "TCP connections opened")
 }
-
