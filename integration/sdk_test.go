@@ -1,9 +1,12 @@
 package integration_test
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cryptofuse/cryptofuse-go"
@@ -206,5 +209,41 @@ func TestConcurrentRevoke(t *testing.T) {
 	}
 	for _, v := range values {
 		rejected(ctx, t, base, v)
+	}
+}
+
+// TestConnectionReuse shows that the SDK reads each of the real server's
+// answers, errors included, to the end: every call reuses one connection.
+func TestConnectionReuse(t *testing.T) {
+	var dials atomic.Int64
+	transport := &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	}
+	t.Cleanup(transport.CloseIdleConnections)
+	hc := cryptofuse.WithHTTPClient(&http.Client{Transport: transport})
+	_, ctx, client := setup(t, mainClient, hc)
+	_, _, wrong := setup(t, testClient{mainClient.id, "wrong"}, hc)
+	_, _, unknownScope := setup(t, mainClient, hc, cryptofuse.WithScopes("admin"))
+
+	calls := 0
+	for range 3 {
+		tok := issue(ctx, t, client)
+		if err := client.Revoke(ctx, tok.AccessToken, cryptofuse.AccessTokenHint); err != nil {
+			t.Fatalf("Revoke: %v", err)
+		}
+		if _, err := wrong.Token(ctx); !errors.Is(err, cryptofuse.ErrInvalidClient) {
+			t.Fatalf("Token with a wrong secret: got %v, want ErrInvalidClient", err)
+		}
+		if _, err := unknownScope.Token(ctx); !errors.Is(err, cryptofuse.ErrInvalidScope) {
+			t.Fatalf("Token with an unknown scope: got %v, want ErrInvalidScope", err)
+		}
+		calls += 4
+	}
+	if got := dials.Load(); got != 1 {
+		t.Errorf("%d calls in a row dialled %d connections, want 1", calls, got)
 	}
 }
