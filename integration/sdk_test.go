@@ -45,18 +45,28 @@ func TestRevokeTwiceAndUnknown(t *testing.T) {
 }
 
 func TestRotateToken(t *testing.T) {
-	base, ctx, client := setup(t, mainClient)
-	old := issue(ctx, t, client)
-	accepted(ctx, t, base, old.AccessToken)
-	tok, err := client.RotateToken(ctx, old.AccessToken)
-	if err != nil {
-		t.Fatalf("RotateToken: %v", err)
+	for _, tc := range []struct {
+		name string
+		opts []cryptofuse.Option
+	}{
+		{"revoke then issue", nil},
+		{"issue first", []cryptofuse.Option{cryptofuse.WithIssueFirst()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base, ctx, client := setup(t, mainClient, tc.opts...)
+			old := issue(ctx, t, client)
+			accepted(ctx, t, base, old.AccessToken)
+			tok, err := client.RotateToken(ctx, old.AccessToken)
+			if err != nil {
+				t.Fatalf("RotateToken: %v", err)
+			}
+			if tok.AccessToken == old.AccessToken {
+				t.Fatal("RotateToken returned the old token")
+			}
+			rejected(ctx, t, base, old.AccessToken)
+			accepted(ctx, t, base, tok.AccessToken)
+		})
 	}
-	if tok.AccessToken == old.AccessToken {
-		t.Fatal("RotateToken returned the old token")
-	}
-	rejected(ctx, t, base, old.AccessToken)
-	accepted(ctx, t, base, tok.AccessToken)
 }
 
 func TestSpecialCharacterClient(t *testing.T) {
