@@ -12,8 +12,9 @@ import (
 
 // TestConnectionsUnderConcurrentCallers counts the TCP connections that
 // benchCallers goroutines open while they revoke 10,000 tokens in all (1,000
-// with -short or -race, which makes 10,000 take seconds). The SDK's default client keeps up to 100 idle connections
-// per host, so it must open no more than one per caller. Go's default
+// with -short or -race, which makes 10,000 take seconds). The SDK's default
+// client keeps up to 64 idle connections per host and opens at most 64, so
+// it must open no more than one per caller. Go's default
 // transport (http.DefaultClient) keeps 2, so it opens a new connection for
 // most calls; its count is logged for the README, not asserted.
 func TestConnectionsUnderConcurrentCallers(t *testing.T) {
