@@ -38,6 +38,22 @@ func TestBug_RetryAfterDateBeyondClamp(t *testing.T) {
 	}
 }
 
+// BUG (found by FuzzRetryAfter): parseRetryAfter (errors.go) returns
+// maxRetryAfter, not 0, for garbage that starts with 20 or more digits, such
+// as "20000000000000000000A": strconv.ParseUint reports the overflow before it
+// reaches the bad byte, and ErrRange is read as "huge". Under the retry
+// policy a garbage Retry-After then stops the retries (a wait over MaxDelay is
+// not slept) instead of being ignored. Fix: in the digit branch, return 0
+// when strings.Trim(v, "0123456789") != "" before calling ParseUint.
+func TestBug_RetryAfterDigitsThenGarbage(t *testing.T) {
+	at := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for _, v := range []string{"20000000000000000000A", "99999999999999999999999s", "184467440737095516160.5"} {
+		if got := parseRetryAfter(v, at); got != 0 {
+			t.Errorf("parseRetryAfter(%q) = %v, want 0 for an unparsable value", v, got)
+		}
+	}
+}
+
 // BUG: clean (errors.go) replaces only C0 controls and DEL (isCTL), so the
 // C1 controls U+0080 to U+009F reach Error(): U+009B is CSI, which terminals
 // that honour C1 read as the start of an escape sequence, and U+0085 is NEL,
