@@ -309,7 +309,9 @@ func TestHostile_RetryAfterOn503(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			var served atomic.Int32
 			c, _ := setupServer(t, func(w http.ResponseWriter, r *http.Request) {
+				served.Add(1)
 				_, _ = io.Copy(io.Discard, r.Body)
 				if tc.retryAfter != "" {
 					w.Header().Set("Retry-After", tc.retryAfter)
@@ -317,7 +319,7 @@ func TestHostile_RetryAfterOn503(t *testing.T) {
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(http.StatusServiceUnavailable)
 				_, _ = io.WriteString(w, `{"error": "temporarily_unavailable"}`)
-			})
+			}, noRetry) // retry_test.go covers the waits; this is about parsing
 			calls := map[string]func(context.Context) error{
 				"revoke": func(ctx context.Context) error { return c.Revoke(ctx, testToken, AccessTokenHint) },
 				"token":  func(ctx context.Context) error { _, err := c.Token(ctx); return err },
@@ -337,6 +339,9 @@ func TestHostile_RetryAfterOn503(t *testing.T) {
 				if e.RetryAfter < tc.wantMin || e.RetryAfter > tc.wantMax {
 					t.Errorf("%s: Retry-After %q: got RetryAfter %v, want within [%v, %v]", op, tc.retryAfter, e.RetryAfter, tc.wantMin, tc.wantMax)
 				}
+			}
+			if got := served.Load(); got != 2 {
+				t.Errorf("requests served: got %d, want 2 (one per call)", got)
 			}
 		})
 	}
@@ -404,13 +409,26 @@ func TestHostile_CloseAfterHeaders(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := newRawServer(t, writeThen(tc.raw, false))
+			fakeSleep(t)
+			var served atomic.Int32
+			answer := writeThen(tc.raw, false)
+			srv := newRawServer(t, func(conn net.Conn, req []byte) {
+				served.Add(1)
+				answer(conn, req)
+			})
 			c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL))
 			require.NoError(t, err)
 			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 			defer cancel()
+			// A cut-off 2xx token answer may have issued a token: not
+			// retried. A 503 is, cut off or not.
+			wantServed := int32(1)
+			if tc.wantStatus == http.StatusServiceUnavailable {
+				wantServed = int32(DefaultRetryPolicy.MaxAttempts)
+			}
 
 			tok, err := c.Token(ctx)
+			assert.Equal(t, wantServed, served.Swap(0), "token requests served")
 			assert.Nil(t, tok, "a token from a cut-off answer")
 			require.Error(t, err)
 			assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
@@ -424,6 +442,7 @@ func TestHostile_CloseAfterHeaders(t *testing.T) {
 			// Revoke reads no 2xx body: the status is the answer. A cut-off
 			// 200 is a success, a cut-off 503 an *Error.
 			err = c.Revoke(ctx, testToken, AccessTokenHint)
+			assert.Equal(t, wantServed, served.Load(), "revoke requests served")
 			if tc.wantStatus == 0 {
 				assert.NoError(t, err)
 			} else if assert.ErrorAs(t, err, &e) {
