@@ -24,7 +24,9 @@ import (
 //     connection is dropped and the request goes no further.
 //  2. Drop, if set: the connection is closed without a byte of response.
 //  3. Status, if set: the canned answer below.
-//  4. Otherwise (a Delay-only Fault) the real answer, after the delay.
+//  4. Otherwise (a Delay-only Fault) the real answer, after the delay. A
+//     Fault with neither Delay, Drop nor Status changes nothing, but still
+//     takes its requests and counts them in Counts.Faulted.
 //
 // Only a Delay-only Fault lets the request reach the real endpoint: a
 // revocation answered with Status or dropped revoked nothing, and a token
