@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
 	"github.com/cryptofuse/cryptofuse-go/cryptofusetest"
@@ -163,4 +165,28 @@ func ExampleWithLogger() {
 	_ = c.Revoke(context.Background(), "some-token", cryptofuse.AccessTokenHint)
 	// Output:
 	// level=DEBUG msg="cryptofuse: attempt" op=revoke attempt=1 status=401 error="cryptofuse: revoke: 401 Unauthorized: invalid_client"
+}
+
+// Calls retry what a later attempt can fix. Here the server answers the
+// first two revocations with 503, and the third attempt succeeds.
+func ExampleWithRetry() {
+	srv := cryptofusetest.NewServer("my-service", "my-secret")
+	defer srv.Close()
+	srv.InjectFault(2, cryptofusetest.Fault{Path: cryptofusetest.RevokePath, Status: http.StatusServiceUnavailable})
+	userToken := srv.IssueToken("my-service", "")
+
+	c, err := cryptofuse.NewClient("my-service", "my-secret", cryptofuse.WithBaseURL(srv.URL),
+		cryptofuse.WithRetry(cryptofuse.RetryPolicy{
+			MaxAttempts: 3,                     // in all; 1 turns retries off
+			BaseDelay:   50 * time.Millisecond, // backoff: random waits under 50 ms, then 100 ms
+		}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = c.Revoke(context.Background(), userToken, cryptofuse.AccessTokenHint)
+	fmt.Println("error:", err)
+	fmt.Println("requests:", srv.Counts().Revoke, "active:", srv.Active(userToken))
+	// Output:
+	// error: <nil>
+	// requests: 3 active: false
 }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
+	"github.com/cryptofuse/cryptofuse-go/cryptofusetest"
 	"github.com/cryptofuse/cryptofuse-go/examples/internal/setup"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,6 +48,40 @@ func TestRun_IssueFirst(t *testing.T) {
 	assert.Contains(t, out.String(), "new token      accepted")
 	assert.Equal(t, 2, env.Fake.Counts().Token, "token requests")
 	assert.Equal(t, 1, env.Fake.Counts().Revoke, "revoke requests")
+}
+
+// TestRun_IssueFirstRevokeFails: with -issue-first, a revoke that keeps
+// failing leaves the job with the new token saved and the old one reported
+// still valid; without it, the same failure issues nothing.
+func TestRun_IssueFirstRevokeFails(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		opts       []cryptofuse.Option
+		wantErr    bool
+		wantTokens int // token requests: the first token, and the rotation's if any
+		wantOut    string
+	}{
+		{"issue first", []cryptofuse.Option{cryptofuse.WithIssueFirst()}, false, 2, "new token issued, but the old one is still valid"},
+		{"revoke first", nil, true, 1, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := fakeEnv(t, tc.opts...)
+			env.Fake.InjectFault(-1, cryptofusetest.Fault{Path: cryptofusetest.RevokePath, Status: http.StatusServiceUnavailable, RetryAfter: "60"})
+			var out bytes.Buffer
+			err := run(context.Background(), env, "", &out)
+			if tc.wantErr {
+				var rerr *cryptofuse.RotateError
+				require.ErrorAs(t, err, &rerr)
+				assert.False(t, rerr.Revoked || rerr.Issued, "nothing revoked, nothing issued")
+			} else {
+				require.NoError(t, err)
+				assert.Contains(t, out.String(), tc.wantOut)
+				assert.Contains(t, out.String(), "old token      accepted")
+				assert.Contains(t, out.String(), "new token      accepted")
+			}
+			assert.Equal(t, tc.wantTokens, env.Fake.Counts().Token, "token requests")
+		})
+	}
 }
 
 func TestRun_StateFile(t *testing.T) {
