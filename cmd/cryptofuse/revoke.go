@@ -132,8 +132,8 @@ const (
 	failed
 )
 
-// result is what happened to one token.
-type result struct {
+// outcome is what happened to one token.
+type outcome struct {
 	state  int
 	reason string // for failed
 }
@@ -149,7 +149,7 @@ var errBadCredentials = errors.New("the server refused the client credentials (i
 // token.
 func (c *command) revokeAll(ctx context.Context, client *cryptofuse.Client, list tokenList, opt revokeOptions) summary {
 	start := time.Now()
-	results := make([]result, len(list.entries))
+	results := make([]outcome, len(list.entries))
 	prog := newProgress(c.stderr, c.isTerminal(c.stderr), len(list.entries), c.progressEvery)
 
 	runCtx, stop := context.WithCancelCause(ctx)
@@ -186,11 +186,11 @@ func (c *command) revokeAll(ctx context.Context, client *cryptofuse.Client, list
 				cancel()
 				inFlight.Add(-1)
 				if err == nil {
-					results[i] = result{state: revoked}
+					results[i] = outcome{state: revoked}
 					prog.succeeded()
 					continue
 				}
-				results[i] = result{state: failed, reason: reason(err)}
+				results[i] = outcome{state: failed, reason: reason(err)}
 				prog.failedWith(fmt.Sprintf("line %d (fp %s): %s", e.line, fingerprint(e.token), describe(err)))
 				if errors.Is(err, cryptofuse.ErrInvalidClient) {
 					stop(errBadCredentials)
@@ -226,7 +226,7 @@ func (c *command) revokeAll(ctx context.Context, client *cryptofuse.Client, list
 	if sum.notAttempted > 0 {
 		switch cause := context.Cause(runCtx); {
 		case errors.Is(cause, errBadCredentials):
-			sum.stopped = "stopped: " + cause.Error()
+			sum.stopped = cause.Error()
 		case ctx.Err() != nil:
 			sum.stopped = "interrupted"
 		}
@@ -242,7 +242,7 @@ type summary struct {
 	failed            map[string]int // by reason
 	notAttempted      int
 	firstNotAttempted int    // line of the first token not attempted
-	stopped           string // why tokens were not attempted
+	stopped           string // why the run stopped early, if it did
 	duplicates        int
 	elapsed           time.Duration
 }
@@ -268,14 +268,17 @@ func (s summary) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "not attempted:  %d", s.notAttempted)
 	if s.notAttempted > 0 {
-		fmt.Fprintf(w, " (%s; the first is on line %d)", s.stopped, s.firstNotAttempted)
+		fmt.Fprintf(w, " (the first is on line %d)", s.firstNotAttempted)
 	}
 	fmt.Fprintln(w)
+	if s.stopped != "" {
+		fmt.Fprintf(w, "stopped:        %s\n", s.stopped)
+	}
 	if s.duplicates > 0 {
 		fmt.Fprintf(w, "duplicates:     %d skipped (each token is revoked once)\n", s.duplicates)
 	}
 	fmt.Fprintf(w, "elapsed:        %s\n", s.elapsed.Round(time.Millisecond))
 	if s.revoked < s.total {
-		fmt.Fprintln(w, "Revoking a token again is harmless: re-run with the same input to retry.")
+		fmt.Fprintln(w, "Revoking a token again is harmless: re-run with the same input to retry (after fixing the cause).")
 	}
 }
