@@ -25,11 +25,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Read caps. Every body read is bounded, and what is left over is drained up
@@ -78,6 +80,10 @@ type Client struct {
 	// it is true when hc has no Timeout of its own.
 	boundCalls bool
 
+	retry      RetryPolicy  // with its defaults filled in
+	logger     *slog.Logger // nil: no logging
+	issueFirst bool         // RotateToken's order
+
 	// redact holds the secret in the forms it could come back in: raw,
 	// form-encoded and as the Basic credentials. It is used only to scrub
 	// server-provided text before it reaches an *Error.
@@ -105,6 +111,7 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		baseURL:   DefaultBaseURL,
 		scopes:    defaultScopes,
 		userAgent: "cryptofuse-go/" + Version,
+		retry:     DefaultRetryPolicy,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -126,6 +133,10 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		clientID:  clientID,
 		userAgent: []string{cfg.userAgent},
 		tokenForm: tokenForm(cfg.scopes),
+
+		retry:      cfg.retry,
+		logger:     cfg.logger,
+		issueFirst: cfg.issueFirst,
 	}
 
 	// RFC 6749 §2.3.1: each part is form-encoded before they are joined,
@@ -229,13 +240,16 @@ func secretForms(s string) []string {
 	return []string{s}
 }
 
-// send is the one function in this package that sends an HTTP request. It
-// POSTs form to endpoint with the client's credentials, reads a capped body,
-// drains and closes it, and turns a non-2xx answer into an *Error. For a 2xx
-// answer it returns the status, and the body when keepBody is set.
+// send runs one call: it POSTs form to endpoint with the client's
+// credentials, attempt by attempt under the client's RetryPolicy, and returns
+// the status of a 2xx answer, with its body when keepBody is set. A non-2xx
+// answer is an *Error; a request that got no answer is a *connError.
 //
 // sent is the token in the request, if any: it is scrubbed, with the client
 // secret, from every piece of server text that reaches an error.
+//
+// The whole call, waits included, runs under one deadline: the caller's, or
+// DefaultTimeout when ctx has none and the *http.Client has no Timeout.
 func (c *Client) send(ctx context.Context, op, endpoint, form string, keepBody bool, sent string) (int, []byte, error) {
 	if ctx == nil {
 		return 0, nil, fmt.Errorf("cryptofuse: %s: nil Context", op)
@@ -250,6 +264,41 @@ func (c *Client) send(ctx context.Context, op, endpoint, form string, keepBody b
 			defer cancel()
 		}
 	}
+	for n := 1; ; n++ {
+		var start time.Time
+		if c.logger != nil {
+			start = time.Now()
+		}
+		status, body, err := c.attempt(ctx, op, endpoint, form, keepBody, sent)
+		if err == nil {
+			if c.logger != nil {
+				c.logAttempt(ctx, op, n, status, start, nil, -1, "")
+			}
+			return status, body, nil
+		}
+		wait, stop := c.retry.nextWait(ctx, op, n, err)
+		if c.logger != nil {
+			c.logAttempt(ctx, op, n, status, start, err, wait, stop)
+		}
+		if wait < 0 {
+			var cerr error
+			if stop == stopContext {
+				cerr = ctx.Err()
+			}
+			return 0, nil, finish(err, n, cerr)
+		}
+		if cerr := sleep(ctx, wait); cerr != nil {
+			return 0, nil, finish(err, n, cerr)
+		}
+	}
+}
+
+// attempt is the one function in this package that sends an HTTP request.
+// It sends one request, reads a capped body, drains and closes it, and turns
+// a non-2xx answer into an *Error and a request without an answer into a
+// *connError. For a 2xx answer it returns the status, and the body when
+// keepBody is set. For an *Error it also returns the status, for the log.
+func (c *Client) attempt(ctx context.Context, op, endpoint, form string, keepBody bool, sent string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form))
 	if err != nil {
 		return 0, nil, fmt.Errorf("cryptofuse: %s: %w", op, err)
@@ -260,10 +309,9 @@ func (c *Client) send(ctx context.Context, op, endpoint, form string, keepBody b
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		// A *url.Error naming the endpoint (no secret is in a URL) and
-		// wrapping the cause, so errors.Is(err, context.DeadlineExceeded)
-		// and errors.As(err, *net.OpError) work.
-		return 0, nil, fmt.Errorf("cryptofuse: %s: %w", op, err)
+		// The cause is a *url.Error naming the endpoint (no secret is in
+		// a URL).
+		return 0, nil, &connError{op: op, err: err}
 	}
 	defer drainAndClose(resp.Body)
 
@@ -288,12 +336,35 @@ func (c *Client) send(ctx context.Context, op, endpoint, form string, keepBody b
 	e := c.newError(op, resp, body, sent)
 	if err != nil {
 		e.err = readErr(ctx, err)
-		if e.detail != "" {
-			e.detail += "; "
-		}
-		e.detail += "reading the response body: " + err.Error()
+		e.detail = joinDetail(e.detail, "reading the response body: "+err.Error())
 	}
-	return 0, nil, e
+	return resp.StatusCode, nil, e
+}
+
+// logAttempt writes the debug line of one attempt: its outcome, how long it
+// took, and what follows (a wait before the next attempt, or why there is
+// none). Every error in this package is free of secrets by construction, so
+// its text may be logged.
+func (c *Client) logAttempt(ctx context.Context, op string, n, status int, start time.Time, err error, wait time.Duration, stop string) {
+	if !c.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 7)
+	attrs = append(attrs,
+		slog.String("op", op),
+		slog.Int("attempt", n),
+		slog.Int("status", status),
+		slog.Duration("duration", time.Since(start)),
+	)
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	if wait >= 0 {
+		attrs = append(attrs, slog.Duration("retry_wait", wait))
+	} else if stop != "" {
+		attrs = append(attrs, slog.String("gave_up", stop))
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "cryptofuse: attempt", attrs...)
 }
 
 // readErr adds the context's error to a body read that failed because the

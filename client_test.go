@@ -276,7 +276,7 @@ func TestConnectionReuse(t *testing.T) {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL))
+	c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL), noRetry)
 	require.NoError(t, err)
 
 	const rounds = 5
@@ -344,7 +344,7 @@ func TestHugeBodiesAreCapped(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			ct := &countingTransport{rt: &http.Transport{}}
-			c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: ct}))
+			c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: ct}), noRetry)
 			require.NoError(t, err)
 
 			var before, after runtime.MemStats

@@ -60,11 +60,14 @@ type Error struct {
 	URI         string
 	RetryAfter  time.Duration // from Retry-After; 0 when absent
 
-	detail string // the SDK's own explanation, such as "redirect not followed"
-	err    error  // the underlying cause, if any, such as a JSON syntax error
+	detail   string // the SDK's own explanation, such as "redirect not followed"
+	err      error  // the underlying cause, if any, such as a JSON syntax error
+	attempts int    // how many attempts the call made, when more than one
 }
 
-// Error returns a one-line message: "cryptofuse: op: status: code: description".
+// Error returns a one-line message: "cryptofuse: op: status: code:
+// description", followed by the Retry-After and the number of attempts when
+// there was more than one.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("cryptofuse: ")
@@ -85,6 +88,11 @@ func (e *Error) Error() string {
 		b.WriteString(" (retry after ")
 		b.WriteString(e.RetryAfter.String())
 		b.WriteString(")")
+	}
+	if e.attempts > 1 {
+		b.WriteString(" (after ")
+		b.WriteString(strconv.Itoa(e.attempts))
+		b.WriteString(" attempts)")
 	}
 	return b.String()
 }

@@ -134,7 +134,7 @@ func TestErrorMapping(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, mt := setup(t)
+			c, mt := setup(t, noRetry) // retry_test.go covers what is retried
 			path := map[string]string{opRevoke: revokePath, opToken: tokenPath}[tc.op]
 			mt.RegisterResponder(http.MethodPost, mockBase+path, tc.answer.responder())
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
+	"os"
 	"strings"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
@@ -107,4 +109,58 @@ func ExampleError() {
 	// true
 	// revoke 401 invalid_client
 	// cryptofuse: revoke: 401 Unauthorized: invalid_client
+}
+
+// With WithIssueFirst, RotateToken issues the new token before it revokes
+// the old one, so the caller always holds a valid token.
+func ExampleWithIssueFirst() {
+	srv := cryptofusetest.NewServer("my-service", "my-secret")
+	defer srv.Close()
+	c, err := cryptofuse.NewClient("my-service", "my-secret",
+		cryptofuse.WithBaseURL(srv.URL), cryptofuse.WithIssueFirst())
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	old := srv.IssueToken("my-service", "")
+
+	tok, err := c.RotateToken(ctx, old)
+	var rerr *cryptofuse.RotateError
+	switch {
+	case errors.As(err, &rerr) && rerr.Issued:
+		// The new token is good; the old one is still valid. Use tok, and
+		// revoke the old one later.
+	case err != nil:
+		// Nothing was issued; the old token is untouched. Keep using it.
+		log.Fatal(err)
+	}
+	fmt.Println("old active:", srv.Active(old))
+	fmt.Println("new active:", srv.Active(tok.AccessToken))
+	// Output:
+	// old active: false
+	// new active: true
+}
+
+// WithLogger writes one debug line per attempt. Nothing is logged without
+// it, and no line holds a secret or a token.
+func ExampleWithLogger() {
+	srv := cryptofusetest.NewServer("my-service", "my-secret")
+	defer srv.Close()
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		Level: slog.LevelDebug,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == "duration" {
+				return slog.Attr{} // left out, so the output is the same every run
+			}
+			return a
+		},
+	}))
+	c, err := cryptofuse.NewClient("my-service", "wrong-secret",
+		cryptofuse.WithBaseURL(srv.URL), cryptofuse.WithLogger(logger))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = c.Revoke(context.Background(), "some-token", cryptofuse.AccessTokenHint)
+	// Output:
+	// level=DEBUG msg="cryptofuse: attempt" op=revoke attempt=1 status=401 error="cryptofuse: revoke: 401 Unauthorized: invalid_client"
 }

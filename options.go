@@ -3,6 +3,7 @@ package cryptofuse
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -62,6 +63,9 @@ type config struct {
 	httpClient *http.Client // nil: the default client
 	scopes     []string
 	userAgent  string
+	retry      RetryPolicy
+	logger     *slog.Logger
+	issueFirst bool
 }
 
 // WithBaseURL sets the base URL of the API, such as "https://api.cryptofuse.io"
@@ -121,6 +125,48 @@ func WithUserAgent(ua string) Option {
 			return fmt.Errorf("%w: WithUserAgent: control character at byte %d", ErrInvalidConfig, i)
 		}
 		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithRetry sets the retry policy of [Client.Revoke] and [Client.Token]
+// (RotateToken runs both). Zero fields take [DefaultRetryPolicy]'s values, so
+// WithRetry(RetryPolicy{MaxAttempts: 1}) turns retries off and keeps the
+// rest. A negative field is an error. See [RetryPolicy] for what is retried.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *config) error {
+		p, err := p.withDefaults()
+		if err != nil {
+			return err
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// WithLogger makes the Client write one debug-level line per attempt to l:
+// the operation, the attempt number, the status (0 when no answer came), the
+// duration, the error if any, and the wait before the next attempt or the
+// reason there is none. No line ever holds the client secret or a token.
+//
+// Without this option, or with a nil l, the Client logs nothing; it never
+// falls back to [slog.Default].
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		c.logger = l
+		return nil
+	}
+}
+
+// WithIssueFirst makes [Client.RotateToken] issue the new token first and
+// revoke the old one after, instead of the documented revoke-then-issue
+// order. A service that keeps using the old token until it holds the new one
+// is then never without a valid token; the price is that both are valid for
+// the length of one request, and that the old one stays valid if its revoke
+// fails (RotateToken says so in its error).
+func WithIssueFirst() Option {
+	return func(c *config) error {
+		c.issueFirst = true
 		return nil
 	}
 }

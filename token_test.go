@@ -150,29 +150,56 @@ func TestToken_LogValueIsRedacted(t *testing.T) {
 }
 
 func TestRotateToken(t *testing.T) {
+	const newToken = "AT-1234567890abcdefghijklmnopq"
+	ok := answer{200, nil, ""}
+	issued := answer{200, jsonHeader(), tokenJSON1}
+	refused := answer{401, jsonHeader(), `{"error": "invalid_client"}`}
+	unavailable := answer{503, nil, "<html/>"}
+	badScope := answer{400, jsonHeader(), `{"error": "invalid_scope"}`}
 	cases := []struct {
-		name         string
-		revoke       answer
-		token        answer
-		wantErr      bool
-		wantRevoked  bool
-		wantTokenReq int
-		wantIs       error
-		wantMsg      string
+		name        string
+		issueFirst  bool
+		revoke      answer
+		token       answer
+		wantOrder   []string
+		wantToken   bool // a new token is returned
+		wantErr     bool
+		wantRevoked bool
+		wantIssued  bool
+		wantIs      error
+		wantMsg     string
 	}{
-		{name: "success", revoke: answer{200, nil, ""}, token: answer{200, jsonHeader(), tokenJSON1}, wantTokenReq: 1},
-		{name: "revoke refused: nothing issued", revoke: answer{401, jsonHeader(), `{"error": "invalid_client"}`},
-			token: answer{200, jsonHeader(), tokenJSON1}, wantErr: true, wantRevoked: false, wantTokenReq: 0, wantIs: ErrInvalidClient,
+		{name: "success", revoke: ok, token: issued,
+			wantOrder: []string{"revoke", "token"}, wantToken: true},
+		{name: "revoke refused: nothing issued", revoke: refused, token: issued,
+			wantOrder: []string{"revoke"}, wantErr: true, wantIs: ErrInvalidClient,
 			wantMsg: "cryptofuse: rotate: revoking the old token failed, so no new token was issued: cryptofuse: revoke: 401 Unauthorized: invalid_client"},
-		{name: "revoke unavailable: nothing issued", revoke: answer{503, nil, "<html/>"},
-			token: answer{200, jsonHeader(), tokenJSON1}, wantErr: true, wantRevoked: false, wantTokenReq: 0},
-		{name: "issue fails after revoke", revoke: answer{200, nil, ""},
-			token: answer{400, jsonHeader(), `{"error": "invalid_scope"}`}, wantErr: true, wantRevoked: true, wantTokenReq: 1, wantIs: ErrInvalidScope,
+		{name: "revoke unavailable: retried, nothing issued", revoke: unavailable, token: issued,
+			wantOrder: []string{"revoke", "revoke", "revoke"}, wantErr: true,
+			wantMsg: "cryptofuse: rotate: revoking the old token failed, so no new token was issued: cryptofuse: revoke: 503 Service Unavailable (after 3 attempts)"},
+		{name: "issue fails after revoke", revoke: ok, token: badScope,
+			wantOrder: []string{"revoke", "token"}, wantErr: true, wantRevoked: true, wantIs: ErrInvalidScope,
 			wantMsg: "cryptofuse: rotate: the old token was revoked, but issuing a new one failed: cryptofuse: token: 400 Bad Request: invalid_scope"},
+
+		{name: "issue first: success", issueFirst: true, revoke: ok, token: issued,
+			wantOrder: []string{"token", "revoke"}, wantToken: true},
+		{name: "issue first: issue fails, old token untouched", issueFirst: true, revoke: ok, token: badScope,
+			wantOrder: []string{"token"}, wantErr: true, wantIs: ErrInvalidScope,
+			wantMsg: "cryptofuse: rotate: issuing a new token failed; the old token was not revoked: cryptofuse: token: 400 Bad Request: invalid_scope"},
+		{name: "issue first: revoke fails, both tokens live", issueFirst: true, revoke: refused, token: issued,
+			wantOrder: []string{"token", "revoke"}, wantToken: true, wantErr: true, wantIssued: true, wantIs: ErrInvalidClient,
+			wantMsg: "cryptofuse: rotate: a new token was issued, but revoking the old token failed, so it is still valid: cryptofuse: revoke: 401 Unauthorized: invalid_client"},
+		{name: "issue first: revoke unavailable after retries", issueFirst: true, revoke: unavailable, token: issued,
+			wantOrder: []string{"token", "revoke", "revoke", "revoke"}, wantToken: true, wantErr: true, wantIssued: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, mt := setup(t)
+			fakeSleep(t)
+			var opts []Option
+			if tc.issueFirst {
+				opts = append(opts, WithIssueFirst())
+			}
+			c, mt := setup(t, opts...)
 			var order []string
 			mt.RegisterResponder(http.MethodPost, mockBase+revokePath, func(r *http.Request) (*http.Response, error) {
 				rec := record(t, r)
@@ -187,17 +214,21 @@ func TestRotateToken(t *testing.T) {
 
 			tok, err := c.RotateToken(context.Background(), "old-token")
 
-			wantOrder := []string{"revoke", "token"}[:1+tc.wantTokenReq]
-			assert.Equal(t, wantOrder, order, "requests in order")
+			assert.Equal(t, tc.wantOrder, order, "requests in order")
+			if tc.wantToken {
+				require.NotNil(t, tok, "new token")
+				assert.Equal(t, newToken, tok.AccessToken)
+			} else {
+				assert.Nil(t, tok, "new token")
+			}
 			if !tc.wantErr {
 				require.NoError(t, err)
-				assert.Equal(t, "AT-1234567890abcdefghijklmnopq", tok.AccessToken)
 				return
 			}
-			assert.Nil(t, tok)
 			var re *RotateError
 			require.ErrorAs(t, err, &re)
 			assert.Equal(t, tc.wantRevoked, re.Revoked, "Revoked")
+			assert.Equal(t, tc.wantIssued, re.Issued, "Issued")
 			var e *Error
 			assert.ErrorAs(t, err, &e, "the step's *Error is reachable")
 			if tc.wantIs != nil {
@@ -206,7 +237,7 @@ func TestRotateToken(t *testing.T) {
 			if tc.wantMsg != "" {
 				assert.Equal(t, tc.wantMsg, err.Error())
 			}
-			assertNoSecret(t, err.Error(), "old-token", testSecret)
+			assertNoSecret(t, err.Error(), "old-token", newToken, testSecret)
 		})
 	}
 }
@@ -220,6 +251,8 @@ func TestRotateError(t *testing.T) {
 		{&RotateError{Revoked: true, Err: cause}, "cryptofuse: rotate: the old token was revoked, but issuing a new one failed: boom"},
 		{&RotateError{Revoked: false, Err: cause}, "cryptofuse: rotate: revoking the old token failed, so no new token was issued: boom"},
 		{&RotateError{Revoked: true}, "cryptofuse: rotate: the old token was revoked, but issuing a new one failed"},
+		{&RotateError{Issued: true, Err: cause}, "cryptofuse: rotate: a new token was issued, but revoking the old token failed, so it is still valid: boom"},
+		{&RotateError{Err: cause, failed: opToken}, "cryptofuse: rotate: issuing a new token failed; the old token was not revoked: boom"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.want, func(t *testing.T) {

@@ -10,7 +10,9 @@
 // Against the real API, set CRYPTOFUSE_CLIENT_ID and CRYPTOFUSE_CLIENT_SECRET
 // (and CRYPTOFUSE_BASE_URL if the API is elsewhere). With -state FILE the job
 // keeps its token in FILE (JSON, mode 0600) between runs: the first run
-// issues a token, every later run rotates it.
+// issues a token, every later run rotates it. With -issue-first the job
+// issues the new token before it revokes the old one (cryptofuse.WithIssueFirst),
+// so a service still using the old token is never left without a valid one.
 package main
 
 import (
@@ -31,11 +33,16 @@ import (
 
 func main() {
 	state := flag.String("state", "", "keep the token in this JSON `file` between runs")
+	issueFirst := flag.Bool("issue-first", false, "issue the new token before revoking the old one")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	env, err := setup.FromEnv()
+	var opts []cryptofuse.Option
+	if *issueFirst {
+		opts = append(opts, cryptofuse.WithIssueFirst())
+	}
+	env, err := setup.FromEnv(opts...)
 	if err == nil {
 		err = run(ctx, env, *state, os.Stdout)
 		env.Close()
@@ -67,12 +74,20 @@ func run(ctx context.Context, env *setup.Env, statePath string, out io.Writer) e
 	fmt.Fprintf(out, "current token  %s  %s\n", setup.Fingerprint(old.AccessToken), describe(old))
 
 	tok, err := env.Client.RotateToken(ctx, old.AccessToken)
+	oldLive := false
 	var rerr *cryptofuse.RotateError
-	if errors.As(err, &rerr) && rerr.Revoked {
+	switch {
+	case errors.As(err, &rerr) && rerr.Revoked:
 		// The old token is gone and no new one was issued: get one now, or
 		// the service is left with nothing.
 		fmt.Fprintln(out, "issue step failed after the revoke; issuing again:", err)
 		tok, err = env.Client.Token(ctx)
+	case errors.As(err, &rerr) && rerr.Issued:
+		// Issue-first order: the new token is good, but the old one could
+		// not be revoked. Keep the new one; the old one stays valid until
+		// it expires or a later run revokes it.
+		fmt.Fprintln(out, "new token issued, but the old one is still valid:", err)
+		oldLive, err = true, nil
 	}
 	if err != nil {
 		return fmt.Errorf("rotating: %w", err)
@@ -86,7 +101,7 @@ func run(ctx context.Context, env *setup.Env, statePath string, out io.Writer) e
 		name, token string
 		wantActive  bool
 	}{
-		{"old token", old.AccessToken, false},
+		{"old token", old.AccessToken, oldLive},
 		{"new token", tok.AccessToken, true},
 	} {
 		active, err := env.Active(ctx, check.token)

@@ -16,10 +16,10 @@ import (
 )
 
 // fakeEnv returns an Env on the built-in fake server.
-func fakeEnv(t *testing.T) *setup.Env {
+func fakeEnv(t *testing.T, opts ...cryptofuse.Option) *setup.Env {
 	t.Helper()
 	t.Setenv(setup.EnvClientID, "")
-	env, err := setup.FromEnv()
+	env, err := setup.FromEnv(opts...)
 	require.NoError(t, err)
 	require.NotNil(t, env.Fake)
 	t.Cleanup(env.Close)
@@ -35,6 +35,16 @@ func TestRun(t *testing.T) {
 	assert.Contains(t, out.String(), "old token      rejected")
 	assert.Contains(t, out.String(), "new token      accepted")
 	assert.Equal(t, 1+1, env.Fake.Counts().Token, "token requests: the first token and the rotation's")
+	assert.Equal(t, 1, env.Fake.Counts().Revoke, "revoke requests")
+}
+
+func TestRun_IssueFirst(t *testing.T) {
+	env := fakeEnv(t, cryptofuse.WithIssueFirst())
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), env, "", &out))
+	assert.Contains(t, out.String(), "old token      rejected")
+	assert.Contains(t, out.String(), "new token      accepted")
+	assert.Equal(t, 2, env.Fake.Counts().Token, "token requests")
 	assert.Equal(t, 1, env.Fake.Counts().Revoke, "revoke requests")
 }
 

@@ -1,0 +1,257 @@
+package cryptofuse
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"time"
+)
+
+// RetryPolicy says how [Client.Revoke] and [Client.Token] retry a request
+// that failed in a way a later attempt may not. Set it with [WithRetry]; a
+// Client without that option uses [DefaultRetryPolicy]. A RetryPolicy is a
+// plain value, safe to share.
+//
+// What is retried depends on the call:
+//
+//   - Revoke retries a connection that failed or dropped before a response
+//     arrived, and the statuses 429, 500, 502, 503 and 504. Revocation is
+//     idempotent (RFC 7009 §2.1: revoking a token that is already revoked
+//     succeeds), so sending it twice is harmless, whatever the first attempt
+//     did on the server.
+//   - Token retries only what cannot have issued a token: a dial failure
+//     (the request never left this host) and the statuses 429 and 503, with
+//     which a server or proxy refuses work it has not done. It does not retry
+//     a connection that broke after the request was sent, a 500, 502 or 504:
+//     the server may have issued a token whose answer was lost, and a retry
+//     would leave that token alive, unseen and unrevocable, until it expires.
+//     The caller, who knows whether that matters, may retry such a failure.
+//   - Neither retries a 4xx answer that carries an RFC 6749 §5.2 error code
+//     (invalid_client, invalid_scope and the others), a redirect, or a TLS
+//     certificate failure: another attempt gets the same answer.
+//
+// Waits between attempts are exponential backoff with full jitter: before
+// attempt n+1 the call sleeps a random time in [0, min(MaxDelay,
+// BaseDelay·2ⁿ⁻¹)), so that many clients failing together do not retry
+// together. An answer of 429 or 503 with Retry-After (RFC 7009 §2.2.1,
+// RFC 9110 §10.2.3), as seconds or as an HTTP date, sets the wait instead.
+//
+// A wait is never slept if it would pass the context's deadline (or the
+// [DefaultTimeout] bound of a ctx without one), or if a Retry-After asks for
+// more than MaxDelay: the call returns at once with the last error, whose
+// [Error.RetryAfter] tells the caller when to try again. Cancelling ctx ends
+// a wait at once; the error then wraps both the last failure and the
+// context's error.
+type RetryPolicy struct {
+	// MaxAttempts is the number of attempts in all, the first included.
+	// 1 turns retries off; 0 means DefaultRetryPolicy's. It must not be
+	// negative.
+	MaxAttempts int
+	// BaseDelay is the cap of the first backoff wait; each later cap
+	// doubles. 0 means DefaultRetryPolicy's. It must not be negative.
+	BaseDelay time.Duration
+	// MaxDelay caps every backoff wait, and is the longest Retry-After the
+	// call will sleep. 0 means DefaultRetryPolicy's. It must not be
+	// negative.
+	MaxDelay time.Duration
+}
+
+// DefaultRetryPolicy is the policy of a Client built without [WithRetry].
+//
+// Three attempts ride out what is common in production: a dropped keep-alive
+// connection, a proxy's 502 or 503 during a deploy, a brief 429. They bound
+// the extra load a failing server gets to twice the normal, and the extra
+// latency a logout handler sees when the server is down to under a second of
+// backoff (at most 200 ms, then at most 400 ms). A server that asks, with
+// Retry-After, for up to 10 s is waited for, within the call's deadline.
+var DefaultRetryPolicy = RetryPolicy{
+	MaxAttempts: 3,
+	BaseDelay:   200 * time.Millisecond,
+	MaxDelay:    10 * time.Second,
+}
+
+// withDefaults checks p and fills its zero fields from DefaultRetryPolicy.
+func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
+	if p.MaxAttempts < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 {
+		return p, fmt.Errorf("%w: WithRetry: negative field in %+v", ErrInvalidConfig, p)
+	}
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = DefaultRetryPolicy.MaxAttempts
+	}
+	if p.BaseDelay == 0 {
+		p.BaseDelay = DefaultRetryPolicy.BaseDelay
+	}
+	if p.MaxDelay == 0 {
+		p.MaxDelay = DefaultRetryPolicy.MaxDelay
+	}
+	return p, nil
+}
+
+// backoff is the full-jitter wait before the attempt after attempt n (n ≥ 1).
+func (p RetryPolicy) backoff(n int) time.Duration {
+	ceiling := p.MaxDelay
+	if n-1 < 62 && p.BaseDelay <= p.MaxDelay>>(n-1) {
+		ceiling = p.BaseDelay << (n - 1)
+	}
+	if ceiling <= 0 {
+		return 0
+	}
+	return time.Duration(jitter(int64(ceiling)))
+}
+
+// jitter returns a random number in [0, n), n > 0. Tests replace it.
+var jitter = rand.Int64N
+
+// sleep waits for d, or until ctx is done, whichever comes first, and returns
+// ctx.Err() in the second case. Tests replace it so that nothing sleeps.
+var sleep = func(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// retryable reports whether the failed attempt's error err may be retried
+// for op, and whether its Retry-After is to be honoured.
+func retryable(op string, err error) (retry, honourRetryAfter bool) {
+	var e *Error
+	if errors.As(err, &e) {
+		switch e.StatusCode {
+		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+			// A 4xx that names an RFC 6749 error is a verdict, not
+			// congestion.
+			return e.StatusCode >= 500 || e.Code == "", true
+		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+			return op == opRevoke, false
+		}
+		return false, false
+	}
+	var ce *connError
+	if !errors.As(err, &ce) || certificateError(ce.err) {
+		return false, false
+	}
+	if op == opRevoke {
+		return true, false
+	}
+	var oe *net.OpError
+	return errors.As(ce.err, &oe) && (oe.Op == "dial" || oe.Op == "proxyconnect"), false
+}
+
+// certificateError reports whether err is a failed TLS certificate check,
+// which no retry can fix.
+func certificateError(err error) bool {
+	var (
+		cve *tls.CertificateVerificationError
+		ua  x509.UnknownAuthorityError
+		he  x509.HostnameError
+		ci  x509.CertificateInvalidError
+	)
+	return errors.As(err, &cve) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
+}
+
+// Why a retryable failure was not retried, as the debug log says it.
+const (
+	stopAttempts = "attempts exhausted"
+	stopDeadline = "wait would pass the deadline"
+	stopMaxDelay = "Retry-After exceeds MaxDelay"
+	stopContext  = "context done"
+)
+
+// nextWait decides what follows the failed attempt n: the wait before the
+// next attempt, or the reason to stop ("" with wait < 0 when err is not
+// retryable at all).
+func (p RetryPolicy) nextWait(ctx context.Context, op string, n int, err error) (wait time.Duration, stop string) {
+	retry, honour := retryable(op, err)
+	if !retry {
+		return -1, ""
+	}
+	if ctx.Err() != nil {
+		return -1, stopContext
+	}
+	if n >= p.MaxAttempts {
+		return -1, stopAttempts
+	}
+	var e *Error
+	if honour && errors.As(err, &e) && e.RetryAfter > 0 {
+		if e.RetryAfter > p.MaxDelay {
+			return -1, stopMaxDelay
+		}
+		wait = e.RetryAfter
+	} else {
+		wait = p.backoff(n)
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
+		return -1, stopDeadline
+	}
+	return wait, ""
+}
+
+// connError is an attempt that got no response: the transport failed before
+// a response arrived (a refused dial, a reset connection, a TLS failure, a
+// timeout). Its message names the endpoint, never a secret; Unwrap gives the
+// transport's error (a *url.Error), so errors.Is(err,
+// context.DeadlineExceeded) and errors.As(err, new(*net.OpError)) work.
+type connError struct {
+	op       string
+	attempts int
+	err      error
+}
+
+func (e *connError) Error() string {
+	msg := "cryptofuse: " + e.op + ": "
+	if e.attempts > 1 {
+		msg += fmt.Sprintf("after %d attempts: ", e.attempts)
+	}
+	return msg + e.err.Error()
+}
+
+func (e *connError) Unwrap() error { return e.err }
+
+// finish records on the final error of a call how many attempts it took, and,
+// when a wait was cut short by ctx, the context's error.
+func finish(err error, attempts int, ctxErr error) error {
+	var e *Error
+	var ce *connError
+	switch {
+	case errors.As(err, &e):
+		e.attempts = attempts
+		if ctxErr != nil {
+			e.err = joinCause(e.err, ctxErr)
+			e.detail = joinDetail(e.detail, "not retried: "+ctxErr.Error())
+		}
+	case errors.As(err, &ce):
+		ce.attempts = attempts
+		if ctxErr != nil {
+			ce.err = joinCause(ce.err, ctxErr)
+		}
+	}
+	return err
+}
+
+// joinCause adds ctxErr to cause, so that errors.Is finds both.
+func joinCause(cause, ctxErr error) error {
+	if cause == nil {
+		return ctxErr
+	}
+	if errors.Is(cause, ctxErr) {
+		return cause
+	}
+	return fmt.Errorf("%w (then %w)", cause, ctxErr)
+}
+
+// joinDetail appends more to an Error's detail.
+func joinDetail(detail, more string) string {
+	if detail == "" {
+		return more
+	}
+	return detail + "; " + more
+}
