@@ -48,12 +48,14 @@ type clientFlags struct {
 	credentials string
 	baseURL     string
 	timeout     time.Duration
+	attempts    int
 }
 
 func (cf *clientFlags) register(fs *flag.FlagSet, timeoutUsage string) {
 	fs.StringVar(&cf.credentials, "credentials", "", "read the client id and secret from `FILE` (see Credentials below)")
 	fs.StringVar(&cf.baseURL, "base-url", "", "the API's base `URL` (default $CRYPTOFUSE_BASE_URL, else "+cryptofuse.DefaultBaseURL+")")
 	fs.DurationVar(&cf.timeout, "timeout", cryptofuse.DefaultTimeout, timeoutUsage)
+	fs.IntVar(&cf.attempts, "attempts", cryptofuse.DefaultRetryPolicy.MaxAttempts, "try a request up to `N` times in all when the server is busy or the connection fails (1: no retries)")
 }
 
 // settings is what the client is built from.
@@ -70,6 +72,10 @@ func (c *command) newClient(fs *flag.FlagSet, cf clientFlags, opts ...cryptofuse
 		c.usageError(fs, "-timeout must be positive")
 		return nil, false
 	}
+	if cf.attempts < 1 {
+		c.usageError(fs, "-attempts must be at least 1")
+		return nil, false
+	}
 	s, err := c.settings(cf)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "%s: %v\n", fs.Name(), err)
@@ -78,6 +84,7 @@ func (c *command) newClient(fs *flag.FlagSet, cf clientFlags, opts ...cryptofuse
 	opts = append([]cryptofuse.Option{
 		cryptofuse.WithBaseURL(s.baseURL),
 		cryptofuse.WithUserAgent("cryptofuse-cli/" + cryptofuse.Version + " cryptofuse-go/" + cryptofuse.Version),
+		cryptofuse.WithRetry(cryptofuse.RetryPolicy{MaxAttempts: cf.attempts, BaseDelay: c.backoff}),
 	}, opts...)
 	client, err := cryptofuse.NewClient(s.clientID, s.clientSecret, opts...)
 	if err != nil {

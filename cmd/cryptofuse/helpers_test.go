@@ -133,6 +133,7 @@ func runCommand(inv invocation, args ...string) result {
 		getenv:        func(k string) string { return inv.env[k] },
 		isTerminal:    func(any) bool { return inv.tty },
 		progressEvery: 5 * time.Millisecond,
+		backoff:       time.Millisecond,
 	}
 	code := c.run(inv.ctx, args)
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
@@ -197,13 +198,27 @@ func lines(toks ...string) string {
 // front server's URL.
 func (f *fixture) front(t *testing.T, intercept func(w http.ResponseWriter, r *http.Request, token string) bool) string {
 	t.Helper()
+	return f.frontAll(t, func(w http.ResponseWriter, r *http.Request, token string) bool {
+		return r.URL.Path == revokePath && intercept(w, r, token)
+	})
+}
+
+const (
+	revokePath = "/o/revoke_token/"
+	tokenPath  = "/o/token/"
+)
+
+// frontAll is front for the requests of every path; token is the request's
+// token form value, if any.
+func (f *fixture) frontAll(t *testing.T, intercept func(w http.ResponseWriter, r *http.Request, token string) bool) string {
+	t.Helper()
 	target, err := url.Parse(f.srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/o/revoke_token/" {
+		{
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusBadRequest)

@@ -83,6 +83,9 @@ type command struct {
 	// progressEvery is how often the progress line is redrawn; 0 is the
 	// default for the kind of stderr (see newProgress).
 	progressEvery time.Duration
+	// backoff, when set, replaces the SDK's backoff base delay, so that
+	// tests of retries do not wait.
+	backoff time.Duration
 }
 
 // isTerminal reports whether v is an *os.File that is a character device,

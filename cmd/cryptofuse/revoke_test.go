@@ -285,3 +285,51 @@ func TestRevokeEmptyInput(t *testing.T) {
 	wantContains(t, "stderr", res.stderr, "no tokens in stdin")
 	accounted(t, res.stdout, 0)
 }
+
+// Bulk revocation rides out a busy server: every token's first attempt is
+// answered 503 with Retry-After: 0, and the SDK's default retry policy (3
+// attempts) gets each one revoked.
+func TestRevoke1000WithTransient503s(t *testing.T) {
+	t.Parallel()
+	const total = 1000
+	f := newFixture(t)
+	toks := f.issue(total)
+	var (
+		mu      sync.Mutex
+		faulted = map[string]bool{}
+		n503    atomic.Int32
+	)
+	base := f.front(t, func(w http.ResponseWriter, r *http.Request, token string) bool {
+		mu.Lock()
+		first := !faulted[token]
+		faulted[token] = true
+		mu.Unlock()
+		if !first {
+			return false
+		}
+		n503.Add(1)
+		w.Header().Set("Retry-After", "0")
+		http.Error(w, "<html>503 Service Unavailable</html>", http.StatusServiceUnavailable)
+		return true
+	})
+	res := f.runWith(t, invocation{env: f.withEnv(map[string]string{envBaseURL: base}), stdin: lines(toks...)}, "revoke")
+	wantCode(t, res, exitOK)
+	revoked, failed, notAttempted := accounted(t, res.stdout, total)
+	if revoked != total || failed != 0 || notAttempted != 0 {
+		t.Errorf("revoked, failed, not attempted: got %d, %d, %d; want %d, 0, 0", revoked, failed, notAttempted, total)
+	}
+	if got := n503.Load(); got != total {
+		t.Errorf("503 answers: got %d, want %d", got, total)
+	}
+	if got := f.srv.Counts().Revoke; got != total {
+		t.Errorf("revoke requests reaching the server: got %d, want %d", got, total)
+	}
+	for i, tok := range toks {
+		if f.srv.Active(tok) {
+			t.Errorf("token %d still active", i)
+		}
+	}
+	if strings.Contains(res.stderr, "line ") {
+		t.Errorf("stderr reports failures:\n%s", res.stderr)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -160,6 +161,62 @@ func TestRotateFailures(t *testing.T) {
 			}
 			if c := f.srv.Counts(); c.Token != 0 {
 				t.Errorf("token requests: got %d, want 0", c.Token)
+			}
+		})
+	}
+}
+
+func TestRotateIssueFirst(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	old := f.issue(1)[0]
+	res := f.run(t, old+"\n", "rotate", "-issue-first")
+	wantCode(t, res, exitOK)
+	tok := printedToken(t, res)
+	if f.srv.Active(old) || !f.srv.Active(tok) {
+		t.Errorf("old active %v, new active %v; want false, true", f.srv.Active(old), f.srv.Active(tok))
+	}
+}
+
+// When one step of a rotation fails, the operator is told what they hold.
+func TestRotateStepFails(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		args       []string
+		failPath   string
+		wantNew    bool // a new token is printed
+		wantOldOK  bool // the old token is still active
+		wantStderr string
+	}{
+		{"revoke first, issue fails", []string{"rotate"}, tokenPath, false, false, "The old token is revoked and no new one was issued: run 'cryptofuse token'"},
+		{"issue first, revoke fails", []string{"rotate", "-issue-first", "-json"}, revokePath, true, true, "is still valid: revoke it with 'cryptofuse revoke'"},
+		{"issue first, issue fails", []string{"rotate", "-issue-first"}, tokenPath, false, true, "issuing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			old := f.issue(1)[0]
+			base := f.frontAll(t, func(w http.ResponseWriter, r *http.Request, _ string) bool {
+				if r.URL.Path != tt.failPath {
+					return false
+				}
+				http.Error(w, "<html>Internal Server Error</html>", http.StatusInternalServerError)
+				return true
+			})
+			res := f.runWith(t, invocation{env: f.withEnv(map[string]string{envBaseURL: base}), stdin: old + "\n"}, append(tt.args, "-attempts", "1")...)
+			wantCode(t, res, exitFailed)
+			wantContains(t, "stderr", res.stderr, tt.wantStderr, "fp "+fingerprint(old))
+			if tt.wantNew {
+				if tok := jsonToken(t, res).AccessToken; !f.srv.Active(tok) {
+					t.Error("the printed token is not active")
+				}
+			} else if res.stdout != "" {
+				t.Errorf("stdout: got %q, want nothing", res.stdout)
+			}
+			if got := f.srv.Active(old); got != tt.wantOldOK {
+				t.Errorf("old token active: got %v, want %v", got, tt.wantOldOK)
 			}
 		})
 	}
