@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"slices"
 	"sync"
@@ -78,7 +80,7 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "%s: %v\n", fs.Name(), err)
 		return exitUsage
 	}
-	client, ok := c.newClient(fs, cf)
+	client, ok := c.newClient(fs, cf, cryptofuse.WithHTTPClient(&http.Client{Transport: newTransport(*concurrency)}))
 	if !ok {
 		closeIn()
 		return exitUsage
@@ -106,6 +108,26 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// newTransport is the transport of a bulk revocation with n workers. It
+// keeps the SDK default transport's timeouts, and allows n connections to
+// the server, all kept for reuse: a worker whose connection is still on its
+// way back to the pool waits for it rather than dialling a new one, so the
+// server sees at most n connections.
+func newTransport(n int) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:          n,
+		MaxIdleConnsPerHost:   n,
+		MaxConnsPerHost:       n,
+	}
 }
 
 // openInput opens the input named by the argument: stdin for "" or "-",

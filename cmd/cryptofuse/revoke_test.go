@@ -46,8 +46,14 @@ func TestRevokeFromFileAndStdin(t *testing.T) {
 					t.Errorf("token %d still active", i)
 				}
 			}
-			if got := f.srv.Counts().Revoke; got != 50 {
-				t.Errorf("revoke requests: got %d, want 50", got)
+			c := f.srv.Counts()
+			if c.Revoke != 50 {
+				t.Errorf("revoke requests: got %d, want 50", c.Revoke)
+			}
+			// One shared client: connections are reused, one per worker
+			// at most.
+			if c.Connections < 1 || c.Connections > 4 {
+				t.Errorf("connections: got %d, want 1 to 4 (-concurrency 4)", c.Connections)
 			}
 			wantContains(t, "stderr", res.stderr, "progress: 50/50 done, 0 failed")
 		})
