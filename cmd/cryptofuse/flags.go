@@ -48,10 +48,25 @@ func (c *command) parse(fs *flag.FlagSet, args []string, help string) (ok bool, 
 		fmt.Fprint(c.stdout, tail)
 		return false, exitOK
 	default:
-		// flag's messages name the flag and the bad value; no flag of
-		// ours takes a token.
-		return false, c.usageError(fs, "%v", err)
+		// flag's messages quote the flag or the bad value, which may be a
+		// token typed in the wrong place.
+		return false, c.usageError(fs, "%s", redactArgs(err.Error(), args))
 	}
+}
+
+// redactArgs replaces in msg every long piece of args (an argument, the flag
+// name in it, or the value after its "=") by its fingerprint, since it may be
+// a token. Short pieces, such as a flag name or "0", stay readable.
+func redactArgs(msg string, args []string) string {
+	for _, arg := range args {
+		name, value, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		for _, piece := range []string{value, name, arg} {
+			if len(piece) > 12 && strings.Contains(msg, piece) {
+				msg = strings.ReplaceAll(msg, piece, "(fp "+fingerprint(piece)+")")
+			}
+		}
+	}
+	return msg
 }
 
 // usageError prints a usage error for the subcommand of fs and returns

@@ -58,8 +58,12 @@ func main() {
 }
 
 // run runs the command line args (without the program name) and returns the
-// exit code. Cancelling ctx is an interrupt: see [command.revoke]. The
+// exit code. Cancelling ctx is an interrupt: see [command.revokeAll]. The
 // process environment is read through os.Getenv.
+//
+// Issue 6 names this function run(args, stdin, stdout, stderr) int; ctx
+// comes first here, as everywhere in the module, and is what lets a test
+// interrupt a run.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &command{
 		stdin:      stdin,
