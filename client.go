@@ -94,9 +94,11 @@ type Client struct {
 // (RFC 6749 §2.3.1). Neither may be empty or contain control characters.
 //
 // By default the Client talks to [DefaultBaseURL] over a shared *http.Client
-// that never follows redirects, keeps up to 100 idle connections per host and
+// that never follows redirects, opens at most 64 connections per host (a
+// 65th simultaneous call waits for one), keeps them all when idle, and
 // bounds the dial, TLS handshake and response headers; a call whose ctx has
-// no deadline is bounded by [DefaultTimeout]. Options change these.
+// no deadline is bounded by [DefaultTimeout]. Calls are retried under
+// [DefaultRetryPolicy]. Options change these.
 //
 // NewClient sends nothing. It returns an error wrapping [ErrInvalidConfig] for
 // bad input.
@@ -313,7 +315,8 @@ func (c *Client) attempt(ctx context.Context, op, endpoint, form string, keepBod
 		// a URL).
 		return 0, nil, &connError{op: op, err: err}
 	}
-	defer drainAndClose(resp.Body)
+	atEOF := false // the body was read to its end: nothing to drain
+	defer func() { drainAndClose(resp.Body, atEOF) }()
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if !keepBody {
@@ -326,6 +329,7 @@ func (c *Client) attempt(ctx context.Context, op, endpoint, form string, keepBod
 		if len(body) > maxBodySize {
 			return 0, nil, answerError(op, resp.StatusCode, fmt.Sprintf("response body is larger than %d bytes", maxBodySize), nil)
 		}
+		atEOF = true // ReadAll stopped short of the limit, at the body's end
 		return resp.StatusCode, body, nil
 	}
 
@@ -377,9 +381,13 @@ func readErr(ctx context.Context, err error) error {
 }
 
 // drainAndClose reads up to maxDrainSize of what is left of body, so the
-// connection can be reused, and closes it.
-func drainAndClose(body io.ReadCloser) {
-	_, _ = io.CopyN(io.Discard, body, maxDrainSize)
+// connection can be reused, and closes it. A body known to be at its end
+// (atEOF, or http.NoBody for an empty answer) is only closed: draining it
+// would cost an allocation on every successful call.
+func drainAndClose(body io.ReadCloser, atEOF bool) {
+	if !atEOF && body != http.NoBody {
+		_, _ = io.CopyN(io.Discard, body, maxDrainSize)
+	}
 	_ = body.Close()
 }
 

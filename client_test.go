@@ -185,6 +185,7 @@ func TestNewClient_Defaults(t *testing.T) {
 	tr, ok := c.hc.Transport.(*http.Transport)
 	require.True(t, ok, "default transport is %T", c.hc.Transport)
 	assert.GreaterOrEqual(t, tr.MaxIdleConnsPerHost, 64, "idle connections per host")
+	assert.Equal(t, tr.MaxIdleConnsPerHost, tr.MaxConnsPerHost, "connections per host: capped, and all of them may idle")
 	assert.NotZero(t, tr.ResponseHeaderTimeout)
 	assert.NotZero(t, tr.TLSHandshakeTimeout)
 	assert.NotZero(t, tr.IdleConnTimeout)

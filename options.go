@@ -43,8 +43,14 @@ const (
 	// maxIdleConnsPerHost keeps a busy service's connections in the pool.
 	// Go's default of 2 makes 64 concurrent callers open a new connection for
 	// nearly every request.
-	maxIdleConnsPerHost = 100
+	maxIdleConnsPerHost = 64
 	maxIdleConns        = 100
+	// maxConnsPerHost caps the connections to the token server. Without a
+	// cap, a burst of callers on a cold pool dials one connection per
+	// request that finds no idle one, and overshoots: 64 callers opened up
+	// to 98 (conns_test.go). A 65th simultaneous call waits for a free
+	// connection, within its context's deadline.
+	maxConnsPerHost = 64
 )
 
 // ErrInvalidConfig is wrapped by every error [NewClient] returns for bad
@@ -215,6 +221,7 @@ func newTransport() *http.Transport {
 		IdleConnTimeout:       idleConnTimeout,
 		MaxIdleConns:          maxIdleConns,
 		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
+		MaxConnsPerHost:       maxConnsPerHost,
 	}
 }
 

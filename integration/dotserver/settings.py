@@ -1,0 +1,61 @@
+"""Settings of the integration test server: django-oauth-toolkit (DOT) as Cryptofuse runs it.
+
+Test fixture only: the secret key is public and the server listens on loopback.
+The scopes and token lifetime match /work/shared/dot-behaviour.md and the
+defaults of cryptofusetest, so the same requests get the same answers.
+"""
+import os
+
+SECRET_KEY = "cryptofuse-integration-test-fixture-not-a-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "oauth2_provider",
+    "dotserver",
+]
+
+# Django's project template, less admin, messages and static files.
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "dotserver.urls"
+
+_db = os.environ.get("CRYPTOFUSE_DOT_DB")
+if not _db:
+    raise RuntimeError("CRYPTOFUSE_DOT_DB must name the sqlite file (start.sh sets it)")
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": _db,
+        # Concurrent revocations wait for the write lock instead of failing.
+        "OPTIONS": {"timeout": 30},
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+OAUTH2_PROVIDER = {
+    "SCOPES": {"read": "Read scope", "write": "Write scope"},
+    "DEFAULT_SCOPES": ["read"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 36000,
+}
+
+# Requests go to stderr (the server log); errors with their tracebacks too.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django": {"handlers": ["console"], "level": "INFO"}},
+}
