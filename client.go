@@ -236,10 +236,16 @@ func secretForms(s string) []string {
 	if s == "" {
 		return nil
 	}
-	if esc := url.QueryEscape(s); esc != s {
-		return []string{s, esc}
+	forms := []string{s}
+	if v := strings.ToValidUTF8(s, "\uFFFD"); v != s {
+		forms = append(forms, v) // as a server that decoded it leniently echoes it
 	}
-	return []string{s}
+	for _, f := range forms[:len(forms):len(forms)] {
+		if esc := url.QueryEscape(f); esc != f {
+			forms = append(forms, esc)
+		}
+	}
+	return forms
 }
 
 // send runs one call: it POSTs form to endpoint with the client's

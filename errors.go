@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -172,9 +173,9 @@ func (c *Client) scrubber(tokens ...string) func(string) string {
 // clean makes server text safe to print: invalid UTF-8 and control
 // characters become U+FFFD, and it is cut to at most max bytes plus "…".
 func clean(s string, max int) string {
-	if strings.IndexFunc(s, func(r rune) bool { return r == utf8.RuneError || isCTL(r) }) >= 0 {
+	if strings.IndexFunc(s, func(r rune) bool { return r == utf8.RuneError || unicode.IsControl(r) }) >= 0 {
 		s = strings.Map(func(r rune) rune {
-			if isCTL(r) {
+			if unicode.IsControl(r) { // C0, DEL and C1 (NEL, CSI)
 				return utf8.RuneError
 			}
 			return r
@@ -206,6 +207,9 @@ func parseRetryAfter(v string, t time.Time) time.Duration {
 		return 0
 	}
 	if v[0] >= '0' && v[0] <= '9' {
+		if strings.Trim(v, "0123456789") != "" {
+			return 0 // digits, then garbage: ParseUint could report a range error first
+		}
 		secs, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
 			if errors.Is(err, strconv.ErrRange) {
@@ -223,7 +227,7 @@ func parseRetryAfter(v string, t time.Time) time.Duration {
 		return 0
 	}
 	if d := date.Sub(t); d > 0 {
-		return d
+		return min(d, maxRetryAfter) // Sub saturates above the clamp
 	}
 	return 0
 }

@@ -107,7 +107,7 @@ func (c *Client) parseToken(status int, body []byte, t time.Time, old string) (*
 	}
 	if j.Error != "" {
 		e := answerError(opToken, status, "", nil)
-		j.errorJSON.fill(e, c.scrubber(j.AccessToken, old))
+		j.errorJSON.fill(e, c.scrubber(j.AccessToken, j.RefreshToken, old))
 		return nil, e
 	}
 	if j.AccessToken == "" {

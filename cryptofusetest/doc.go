@@ -26,6 +26,20 @@
 //		t.Error("token still active after revoke")
 //	}
 //
+// A test can also make the server misbehave, to check how a client copes
+// with the failures of a real network: [Server.InjectFault] queues a [Fault]
+// that answers the next requests with a canned status (a 503 with
+// Retry-After, say), drops their connection before any answer, delays them,
+// or sends a huge or non-JSON body. A faulted request never reaches the real
+// endpoint, so a revocation answered 503 revoked nothing.
+//
+//	srv.InjectFault(2, cryptofusetest.Fault{
+//		Path:       cryptofusetest.RevokePath,
+//		Status:     http.StatusServiceUnavailable,
+//		RetryAfter: "1",
+//	})
+//	// ... the next two revocations get a 503, the third the real answer ...
+//
 // The server keeps no users, authorization codes or refresh tokens, so the
 // password, authorization_code and refresh_token grants always fail the way
 // they fail on the real server for a client-credentials application.

@@ -75,3 +75,43 @@ func ExampleWithClock() {
 	// active an hour later: false
 	// {"active": false}
 }
+
+// A test of a client's retries makes the server answer the next revocation
+// with 503 and Retry-After. The faulted request never reaches the endpoint,
+// so the token stays active until the retry revokes it.
+func ExampleServer_InjectFault() {
+	srv := cryptofusetest.NewServer("my-id", "my-secret")
+	defer srv.Close()
+	tok := srv.IssueToken("my-id", "")
+
+	srv.InjectFault(1, cryptofusetest.Fault{
+		Path:       cryptofusetest.RevokePath,
+		Status:     http.StatusServiceUnavailable,
+		RetryAfter: "1",
+	})
+
+	revoke := func() {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+cryptofusetest.RevokePath, strings.NewReader("token="+tok))
+		if err != nil {
+			panic(err)
+		}
+		req.SetBasicAuth("my-id", "my-secret")
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			panic(err)
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		fmt.Printf("%s, Retry-After %q, active: %v\n", resp.Status, resp.Header.Get("Retry-After"), srv.Active(tok))
+	}
+	revoke() // faulted
+	revoke() // the real answer
+
+	c := srv.Counts()
+	fmt.Println("revoke requests:", c.Revoke, "faulted:", c.Faulted)
+	// Output:
+	// 503 Service Unavailable, Retry-After "1", active: true
+	// 200 OK, Retry-After "", active: false
+	// revoke requests: 2 faulted: 1
+}

@@ -7,11 +7,19 @@ import (
 	"net/http/httptest"
 )
 
-// The endpoints' paths, as django-oauth-toolkit's urls.py mounts them under /o/.
+// The endpoints' paths, as django-oauth-toolkit's urls.py mounts them under
+// /o/. A [Fault] may name one of them in its Path.
 const (
-	tokenPath      = "/o/token/"
-	revokePath     = "/o/revoke_token/"
-	introspectPath = "/o/introspect/"
+	TokenPath      = "/o/token/"        // the token endpoint (RFC 6749 §3.2)
+	RevokePath     = "/o/revoke_token/" // the revocation endpoint (RFC 7009 §2)
+	IntrospectPath = "/o/introspect/"   // the introspection endpoint (RFC 7662 §2)
+)
+
+// Short names for the paths, used throughout the package.
+const (
+	tokenPath      = TokenPath
+	revokePath     = RevokePath
+	introspectPath = IntrospectPath
 )
 
 // Server is an in-memory fake of POST /o/token/, POST /o/revoke_token/ and
@@ -19,16 +27,22 @@ const (
 // underneath). It answers as django-oauth-toolkit 1.7.0 does for confidential
 // client-credentials applications.
 //
+// A test can make it misbehave on purpose with [Server.InjectFault]:
+// answer a canned status with Retry-After, drop the connection, delay the
+// answer, or send a huge or non-JSON body.
+//
 // A Server is safe for concurrent use by multiple goroutines: its HTTP
-// handlers and its methods may run at the same time.
+// handlers and its methods (InjectFault and ClearFaults included) may run at
+// the same time.
 type Server struct {
 	// URL is the base URL of the server, such as "http://127.0.0.1:41234",
 	// with no trailing slash. Pass it to the SDK's WithBaseURL.
 	URL string
 
-	ts  *httptest.Server
-	cfg config // read-only after NewServer
-	st  *store
+	ts     *httptest.Server
+	cfg    config // read-only after NewServer
+	st     *store
+	faults *faultQueue
 }
 
 // Counts is a snapshot of what a [Server] has received, returned by
@@ -41,6 +55,10 @@ type Counts struct {
 	// Connections counts the TCP connections the server accepted: several
 	// requests on one kept-alive connection count once.
 	Connections int
+	// Faulted counts the requests that took a fault queued with
+	// [Server.InjectFault]; they are counted in Token, Revoke, Introspect
+	// or Other as well.
+	Faulted int
 }
 
 // NewServer starts a Server and registers one confidential client-credentials
@@ -61,19 +79,23 @@ func NewServer(clientID, clientSecret string, opts ...Option) *Server {
 	if !cfg.knownScopes(cfg.defaultScopes) {
 		panic(fmt.Sprintf("cryptofusetest: default scopes %q are not all among the scopes %q", cfg.defaultScopes, cfg.scopes))
 	}
-	s := &Server{cfg: cfg, st: newStore()}
+	s := &Server{cfg: cfg, st: newStore(), faults: newFaultQueue()}
 	s.st.addClient(clientID, clientSecret)
 	s.ts = httptest.NewUnstartedServer(s.handler())
 	s.ts.Config.ConnState = s.countConnection
+	s.ts.Config.ConnContext = withConn
 	s.ts.Start()
 	s.URL = s.ts.URL
 	return s
 }
 
 // Close shuts the server down and blocks until all outstanding requests on
-// it have completed. It is safe to call more than once, but not from a
-// request's handling.
+// it have completed. A request held by a fault does not hold Close up: a
+// Delay is cut short and the connection dropped, and a body being streamed
+// for BodySize is cut off. It is safe to call more than once, but not from
+// a request's handling.
 func (s *Server) Close() {
+	s.faults.close()
 	s.ts.Close()
 }
 
@@ -128,12 +150,11 @@ func (s *Server) Counts() Counts {
 }
 
 // handler is the server's whole HTTP handler. Requests are counted first,
-// then answered by the endpoints. Fault injection (canned statuses with
-// Retry-After, dropped connections, delays, huge bodies) belongs between the
-// two, as a wrapper around s.endpoints(), so that faulted requests are still
-// counted.
+// then given the faults injected (canned statuses with Retry-After, dropped
+// connections, delays, huge bodies), then answered by the endpoints, so that
+// faulted requests are still counted.
 func (s *Server) handler() http.Handler {
-	return s.countRequests(s.endpoints())
+	return s.countRequests(s.injectFaults(s.endpoints()))
 }
 
 // countRequests counts each request by its path, then passes it on.

@@ -97,6 +97,13 @@ func (st *store) countRequest(path string) {
 	}
 }
 
+// countFault counts a request that took a fault.
+func (st *store) countFault() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.d.counts.Faulted++
+}
+
 func (st *store) countConnection() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
