@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cryptofuse/cryptofuse-go/cryptofusetest"
 )
 
 func TestRevokeFromFileAndStdin(t *testing.T) {
@@ -292,43 +294,31 @@ func TestRevokeEmptyInput(t *testing.T) {
 	accounted(t, res.stdout, 0)
 }
 
-// Bulk revocation rides out a busy server: every token's first attempt is
-// answered 503 with Retry-After: 0, and the SDK's default retry policy (3
-// attempts) gets each one revoked.
-func TestRevoke1000WithTransient503s(t *testing.T) {
+// The fake server answers every token's first revoke with 503 and
+// Retry-After: 0; the SDK's default policy (3 attempts) revokes them all.
+func TestRevoke1000WithInjected503s(t *testing.T) {
 	t.Parallel()
 	const total = 1000
 	f := newFixture(t)
 	toks := f.issue(total)
-	var (
-		mu      sync.Mutex
-		faulted = map[string]bool{}
-		n503    atomic.Int32
-	)
-	base := f.front(t, func(w http.ResponseWriter, r *http.Request, token string) bool {
-		mu.Lock()
-		first := !faulted[token]
-		faulted[token] = true
-		mu.Unlock()
-		if !first {
-			return false
-		}
-		n503.Add(1)
-		w.Header().Set("Retry-After", "0")
-		http.Error(w, "<html>503 Service Unavailable</html>", http.StatusServiceUnavailable)
-		return true
+	f.srv.InjectFault(-1, cryptofusetest.Fault{
+		Path:         cryptofusetest.RevokePath,
+		Status:       503,
+		RetryAfter:   "0",
+		OncePerToken: true,
 	})
-	res := f.runWith(t, invocation{env: f.withEnv(map[string]string{envBaseURL: base}), stdin: lines(toks...)}, "revoke")
+	res := f.run(t, "# leaked\n"+lines(toks...), "revoke")
 	wantCode(t, res, exitOK)
 	revoked, failed, notAttempted := accounted(t, res.stdout, total)
 	if revoked != total || failed != 0 || notAttempted != 0 {
 		t.Errorf("revoked, failed, not attempted: got %d, %d, %d; want %d, 0, 0", revoked, failed, notAttempted, total)
 	}
-	if got := n503.Load(); got != total {
-		t.Errorf("503 answers: got %d, want %d", got, total)
+	c := f.srv.Counts()
+	if c.Faulted != total {
+		t.Errorf("faulted requests: got %d, want %d", c.Faulted, total)
 	}
-	if got := f.srv.Counts().Revoke; got != total {
-		t.Errorf("revoke requests reaching the server: got %d, want %d", got, total)
+	if c.Revoke != 2*total {
+		t.Errorf("revoke requests: got %d, want %d (one 503 and one success per token)", c.Revoke, 2*total)
 	}
 	for i, tok := range toks {
 		if f.srv.Active(tok) {
