@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	cryptofuse "github.com/cryptofuse/cryptofuse-go"
+)
+
+const rotateHelp = `cryptofuse rotate [-json] < old-token
+
+Rotates a token: reads the old token from the first non-blank line of stdin,
+revokes it (RFC 7009), issues a new one (RFC 6749 §4.4) and prints the new one
+on stdout, as the access token alone or, with -json, the whole token as one
+line of JSON. The old token is never taken from an argument, where ps would
+show it to every user.
+
+By default the old token is revoked first and the new one issued after, the
+order the API's documentation gives. With -issue-first the new token is issued
+first, so a failure never leaves you without a valid token; if the revoke then
+fails, the new token is still printed, the exit status is 1, and the old token
+stays valid until you revoke it.
+
+Once started, a rotation is not cut short by Ctrl-C (each step is bounded by
+-timeout), so that it never stops between the two steps unnoticed. If the old
+token was revoked but the new one could not be issued, the error says so: run
+'cryptofuse token' to get one.
+
+Exit status: 0 if the token was rotated, 1 if a step failed, 2 for a usage or
+configuration error (nothing sent).
+` + credentialsHelp + `
+Example:
+  cryptofuse rotate < old-token.txt > new-token.txt
+  cryptofuse rotate -issue-first -json < old-token.txt > new-token.json
+`
+
+// rotate is the rotate subcommand.
+func (c *command) rotate(ctx context.Context, args []string) int {
+	fs := newFlagSet("rotate")
+	var cf clientFlags
+	cf.register(fs, "give up after `D`, retries included")
+	asJSON := fs.Bool("json", false, "print the whole new token as JSON")
+	issueFirst := fs.Bool("issue-first", false, "issue the new token before revoking the old one, so that a failure never leaves you without a valid token")
+	if ok, code := c.parse(fs, args, rotateHelp); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return c.refuseArgs(fs)
+	}
+	var opts []cryptofuse.Option
+	if *issueFirst {
+		opts = append(opts, cryptofuse.WithIssueFirst())
+	}
+	client, ok := c.newClient(fs, cf, opts...)
+	if !ok {
+		return exitUsage
+	}
+	if c.isTerminal(c.stdin) {
+		fmt.Fprintln(c.stderr, "cryptofuse rotate: paste the token to rotate and press Enter (or pipe it in: cryptofuse rotate < FILE)")
+	}
+	old, err := readFirstLine(c.stdin)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "%s: %v\n", fs.Name(), err)
+		return exitUsage
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(c.stderr, "%s: interrupted; nothing was sent\n", fs.Name())
+		return exitFailed
+	}
+	// Not cancelled by an interrupt: stopping between the revoke and the
+	// issue would leave no valid token.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cf.timeout)
+	defer cancel()
+	tok, err := client.RotateToken(rctx, old)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "%s: old token fp %s: %v\n", fs.Name(), fingerprint(old), err)
+		var rerr *cryptofuse.RotateError
+		switch {
+		case errors.As(err, &rerr) && rerr.Revoked:
+			fmt.Fprintln(c.stderr, "The old token is revoked and no new one was issued: run 'cryptofuse token' to get one.")
+		case errors.As(err, &rerr) && rerr.Issued && tok != nil:
+			// -issue-first: the new token is good, the old one is
+			// still valid. Print the new one, so it is not lost.
+			fmt.Fprintf(c.stderr, "The new token is printed, but the old one (fp %s) is still valid: revoke it with 'cryptofuse revoke' once the error is fixed, or let it expire.\n", fingerprint(old))
+			c.hintFor(err)
+			c.printToken(fs, tok, *asJSON)
+			return exitFailed
+		}
+		c.hintFor(err)
+		return exitFailed
+	}
+	return c.printToken(fs, tok, *asJSON)
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+
+	cryptofuse "github.com/cryptofuse/cryptofuse-go"
+)
+
+const tokenHelp = `cryptofuse token [-scope "read write"] [-json]
+
+Issues an access token with the client credentials grant (RFC 6749 §4.4) and
+prints it on stdout: the access token alone, or with -json the whole token
+({"access_token", "token_type", "scope", "expires_in", "expiry"}) as one line
+of JSON. This output holds a live token: send it where it belongs.
+
+Exit status: 0 if a token was issued, 1 if the server refused or could not be
+reached, 2 for a usage or configuration error (nothing sent).
+` + credentialsHelp + `
+Example:
+  cryptofuse token -scope read -json > token.json
+`
+
+// token is the token subcommand.
+func (c *command) token(ctx context.Context, args []string) int {
+	fs := newFlagSet("token")
+	var cf clientFlags
+	cf.register(fs, "give up after `D`, retries included")
+	scope := fs.String("scope", "read write", "the space-separated `scopes` to ask for; \"\" asks for none, and the server grants its default")
+	asJSON := fs.Bool("json", false, "print the whole token as JSON")
+	if ok, code := c.parse(fs, args, tokenHelp); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return c.refuseArgs(fs)
+	}
+	client, ok := c.newClient(fs, cf, cryptofuse.WithScopes(strings.Fields(*scope)...))
+	if !ok {
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
+	defer cancel()
+	tok, err := client.Token(ctx)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "%s: %v\n", fs.Name(), err)
+		c.hintFor(err)
+		return exitFailed
+	}
+	return c.printToken(fs, tok, *asJSON)
+}
+
+// printToken prints a new token on stdout: the access token, or all of it as
+// JSON.
+func (c *command) printToken(fs *flag.FlagSet, tok *cryptofuse.Token, asJSON bool) int {
+	if !asJSON {
+		fmt.Fprintln(c.stdout, tok.AccessToken)
+		return exitOK
+	}
+	if err := json.NewEncoder(c.stdout).Encode(tok); err != nil {
+		fmt.Fprintf(c.stderr, "%s: writing the token: %v\n", fs.Name(), err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// hintFor adds advice to an error the operator can act on.
+func (c *command) hintFor(err error) {
+	switch reason(err) {
+	case "invalid_client":
+		fmt.Fprintln(c.stderr, "The server refused the client credentials: check "+envClientID+" and "+envClientSecret+" (or -credentials).")
+	case "invalid_scope":
+		fmt.Fprintln(c.stderr, "The server does not grant that scope to this client: check -scope.")
+	}
+}

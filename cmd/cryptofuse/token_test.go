@@ -1,0 +1,223 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	cryptofuse "github.com/cryptofuse/cryptofuse-go"
+)
+
+// printedToken returns the one token the command printed on stdout.
+func printedToken(t *testing.T, res result) string {
+	t.Helper()
+	tok := strings.TrimSuffix(res.stdout, "\n")
+	if tok == "" || strings.ContainsAny(tok, " \n") {
+		t.Fatalf("stdout: got %q, want one token on one line", res.stdout)
+	}
+	return tok
+}
+
+// jsonToken parses the JSON token the command printed on stdout.
+func jsonToken(t *testing.T, res result) cryptofuse.Token {
+	t.Helper()
+	if strings.Count(res.stdout, "\n") != 1 || !strings.HasSuffix(res.stdout, "\n") {
+		t.Errorf("stdout: got %d lines, want one line of JSON", strings.Count(res.stdout, "\n"))
+	}
+	var tok cryptofuse.Token
+	if err := json.Unmarshal([]byte(res.stdout), &tok); err != nil {
+		t.Fatalf("stdout is not a JSON token: %v", err)
+	}
+	if tok.AccessToken == "" || tok.TokenType != "Bearer" || tok.ExpiresIn <= 0 || tok.Expiry.IsZero() {
+		t.Errorf("token: got type %q, expires_in %d, expiry %v, access token set %v; want a whole Bearer token", tok.TokenType, tok.ExpiresIn, tok.Expiry, tok.AccessToken != "")
+	}
+	return tok
+}
+
+func TestToken(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		args      []string
+		json      bool
+		wantScope string
+	}{
+		{"plain", []string{"token"}, false, "read write"},
+		{"json", []string{"token", "-json"}, true, "read write"},
+		{"scope read", []string{"token", "-scope", "read", "-json"}, true, "read"},
+		{"no scope: the server's default", []string{"token", "-scope", "", "-json"}, true, "read"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			res := f.run(t, "", tt.args...)
+			wantCode(t, res, exitOK)
+			if res.stderr != "" {
+				t.Errorf("stderr: got %q, want nothing", res.stderr)
+			}
+			var tok string
+			if tt.json {
+				jt := jsonToken(t, res)
+				tok = jt.AccessToken
+				if jt.Scope != tt.wantScope {
+					t.Errorf("scope: got %q, want %q", jt.Scope, tt.wantScope)
+				}
+			} else {
+				tok = printedToken(t, res)
+			}
+			if !f.srv.Active(tok) {
+				t.Error("the printed token is not active on the server")
+			}
+		})
+	}
+}
+
+func TestTokenFailures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want []string
+	}{
+		{"wrong secret", map[string]string{envClientSecret: "wrong-secret"}, []string{"token"}, []string{"401", "invalid_client", "check CRYPTOFUSE_CLIENT_ID and CRYPTOFUSE_CLIENT_SECRET"}},
+		{"unknown scope", nil, []string{"token", "-scope", "admin"}, []string{"invalid_scope", "check -scope"}},
+		{"server down", map[string]string{envBaseURL: "http://127.0.0.1:1"}, []string{"token"}, []string{"connection refused"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			f.secret("wrong-secret")
+			res := f.runWith(t, invocation{env: f.withEnv(tt.env)}, tt.args...)
+			wantCode(t, res, exitFailed)
+			wantContains(t, "stderr", res.stderr, tt.want...)
+			if res.stdout != "" {
+				t.Errorf("stdout: got %q, want nothing", res.stdout)
+			}
+		})
+	}
+}
+
+func TestRotate(t *testing.T) {
+	t.Parallel()
+	for _, asJSON := range []bool{false, true} {
+		name := "plain"
+		args := []string{"rotate"}
+		if asJSON {
+			name, args = "json", append(args, "-json")
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			old := f.issue(1)[0]
+			res := f.run(t, "\n  "+old+"  \nignored second line\n", args...)
+			wantCode(t, res, exitOK)
+			var tok string
+			if asJSON {
+				tok = jsonToken(t, res).AccessToken
+			} else {
+				tok = printedToken(t, res)
+			}
+			if f.srv.Active(old) {
+				t.Error("the old token is still active")
+			}
+			if !f.srv.Active(tok) {
+				t.Error("the new token is not active")
+			}
+		})
+	}
+}
+
+func TestRotateFailures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		env   map[string]string
+		stdin string // "OLD" is replaced by an active token
+		code  int
+		want  []string
+	}{
+		{"empty stdin", nil, "\n\n", exitUsage, []string{"no token on stdin"}},
+		{"two words", nil, "Bearer OLD\n", exitUsage, []string{"something other than one token"}},
+		{"wrong secret", map[string]string{envClientSecret: "wrong-secret"}, "OLD\n", exitFailed, []string{"revoking the old token failed, so no new token was issued", "invalid_client", "check CRYPTOFUSE_CLIENT_ID"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			f.secret("wrong-secret")
+			old := f.issue(1)[0]
+			res := f.runWith(t, invocation{env: f.withEnv(tt.env), stdin: strings.ReplaceAll(tt.stdin, "OLD", old)}, "rotate")
+			wantCode(t, res, tt.code)
+			wantContains(t, "stderr", res.stderr, tt.want...)
+			if res.stdout != "" {
+				t.Errorf("stdout: got %q, want nothing", res.stdout)
+			}
+			if !f.srv.Active(old) {
+				t.Error("the old token was revoked")
+			}
+			if c := f.srv.Counts(); c.Token != 0 {
+				t.Errorf("token requests: got %d, want 0", c.Token)
+			}
+		})
+	}
+}
+
+func TestRotateIssueFirst(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	old := f.issue(1)[0]
+	res := f.run(t, old+"\n", "rotate", "-issue-first")
+	wantCode(t, res, exitOK)
+	tok := printedToken(t, res)
+	if f.srv.Active(old) || !f.srv.Active(tok) {
+		t.Errorf("old active %v, new active %v; want false, true", f.srv.Active(old), f.srv.Active(tok))
+	}
+}
+
+// When one step of a rotation fails, the operator is told what they hold.
+func TestRotateStepFails(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		args       []string
+		failPath   string
+		wantNew    bool // a new token is printed
+		wantOldOK  bool // the old token is still active
+		wantStderr string
+	}{
+		{"revoke first, issue fails", []string{"rotate"}, tokenPath, false, false, "The old token is revoked and no new one was issued: run 'cryptofuse token'"},
+		{"issue first, revoke fails", []string{"rotate", "-issue-first", "-json"}, revokePath, true, true, "is still valid: revoke it with 'cryptofuse revoke'"},
+		{"issue first, issue fails", []string{"rotate", "-issue-first"}, tokenPath, false, true, "issuing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			old := f.issue(1)[0]
+			base := f.frontAll(t, func(w http.ResponseWriter, r *http.Request, _ string) bool {
+				if r.URL.Path != tt.failPath {
+					return false
+				}
+				http.Error(w, "<html>Internal Server Error</html>", http.StatusInternalServerError)
+				return true
+			})
+			res := f.runWith(t, invocation{env: f.withEnv(map[string]string{envBaseURL: base}), stdin: old + "\n"}, append(tt.args, "-attempts", "1")...)
+			wantCode(t, res, exitFailed)
+			wantContains(t, "stderr", res.stderr, tt.wantStderr, "fp "+fingerprint(old))
+			if tt.wantNew {
+				if tok := jsonToken(t, res).AccessToken; !f.srv.Active(tok) {
+					t.Error("the printed token is not active")
+				}
+			} else if res.stdout != "" {
+				t.Errorf("stdout: got %q, want nothing", res.stdout)
+			}
+			if got := f.srv.Active(old); got != tt.wantOldOK {
+				t.Errorf("old token active: got %v, want %v", got, tt.wantOldOK)
+			}
+		})
+	}
+}
