@@ -193,7 +193,8 @@ func floorTransport() *http.Transport {
 		ExpectContinueTimeout: time.Second,
 		IdleConnTimeout:       90 * time.Second,
 		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   100,
+		MaxIdleConnsPerHost:   64,
+		MaxConnsPerHost:       64,
 	}
 }
 

@@ -278,15 +278,15 @@ func (c *Client) send(ctx context.Context, op, endpoint, form string, keepBody b
 			start = time.Now()
 		}
 		status, body, err := c.attempt(ctx, op, endpoint, form, keepBody, sent)
-		if err == nil {
-			if c.logger != nil {
-				c.logAttempt(ctx, op, n, status, start, nil, -1, "")
-			}
-			return status, body, nil
+		wait, stop := time.Duration(-1), ""
+		if err != nil {
+			wait, stop = c.retry.nextWait(ctx, op, n, err)
 		}
-		wait, stop := c.retry.nextWait(ctx, op, n, err)
 		if c.logger != nil {
 			c.logAttempt(ctx, op, n, status, start, err, wait, stop)
+		}
+		if err == nil {
+			return status, body, nil
 		}
 		if wait < 0 {
 			var cerr error
