@@ -16,7 +16,13 @@
 // context.DeadlineExceeded) works. No error, and no formatting of a [Client] or
 // a [Token], ever contains the client secret or a token.
 //
-// The package cryptofusetest provides an in-memory fake server for tests.
+// Calls retry what a later attempt can fix (a dropped connection, 429, 503
+// and, for Revoke, other 5xx), with jittered backoff and Retry-After, within
+// the context's deadline; see [RetryPolicy]. [WithLogger] logs each attempt;
+// without it the package logs nothing.
+//
+// The package cryptofusetest provides an in-memory fake server for tests,
+// which can also inject faults.
 package cryptofuse
 
 import (

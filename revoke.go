@@ -27,6 +27,11 @@ const (
 // [ErrInvalidClient] and the others), or wraps the transport failure or the
 // context's error. An empty token returns [ErrEmptyToken] and sends nothing.
 //
+// Revoke retries, under the client's [RetryPolicy], a connection that failed
+// before an answer and the statuses 429, 500, 502, 503 and 504: revoking is
+// idempotent, so a second attempt is harmless. An error after retries is the
+// last attempt's.
+//
 // Revoke is safe for concurrent use. The token never appears in an error.
 func (c *Client) Revoke(ctx context.Context, token string, hint TokenTypeHint) error {
 	if token == "" {

@@ -71,7 +71,11 @@ func redactedOrEmpty(s string) string {
 // A 2xx answer that is not JSON, has no access_token or carries an "error"
 // member is an [*Error], as is any non-2xx answer (errors.Is matches
 // [ErrInvalidClient], [ErrInvalidScope] and the others). Transport failures
-// wrap their cause. Token is safe for concurrent use.
+// wrap their cause.
+//
+// Token retries, under the client's [RetryPolicy], only what cannot have
+// issued a token: a dial failure, 429 and 503. Token is safe for concurrent
+// use.
 func (c *Client) Token(ctx context.Context) (*Token, error) {
 	return c.issue(ctx, "")
 }
