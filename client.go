@@ -377,7 +377,7 @@ func (c *Client) logAttempt(ctx context.Context, op string, n, status int, start
 	}
 	if wait >= 0 {
 		attrs = append(attrs, slog.Duration("retry_wait", wait))
-	} else if stop != "" {
+	} else if err != nil {
 		attrs = append(attrs, slog.String("gave_up", stop))
 	}
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "cryptofuse: attempt", attrs...)

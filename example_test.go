@@ -164,7 +164,7 @@ func ExampleWithLogger() {
 	}
 	_ = c.Revoke(context.Background(), "some-token", cryptofuse.AccessTokenHint)
 	// Output:
-	// level=DEBUG msg="cryptofuse: attempt" op=revoke attempt=1 status=401 error="cryptofuse: revoke: 401 Unauthorized: invalid_client"
+	// level=DEBUG msg="cryptofuse: attempt" op=revoke attempt=1 status=401 error="cryptofuse: revoke: 401 Unauthorized: invalid_client" gave_up="not retryable"
 }
 
 // Calls retry what a later attempt can fix. Here the server answers the

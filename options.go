@@ -152,8 +152,11 @@ func WithRetry(p RetryPolicy) Option {
 
 // WithLogger makes the Client write one debug-level line per attempt to l:
 // the operation, the attempt number, the status (0 when no answer came), the
-// duration, the error if any, and the wait before the next attempt or the
-// reason there is none. No line ever holds the client secret or a token.
+// duration, and for a failed attempt the error and either the wait before
+// the next attempt (retry_wait) or why there is none (gave_up: "not
+// retryable", "attempts exhausted", "Retry-After exceeds MaxDelay", "wait
+// would pass the deadline" or "context done"). No line ever holds the client
+// secret or a token.
 //
 // Without this option, or with a nil l, the Client logs nothing; it never
 // falls back to [slog.Default].

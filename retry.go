@@ -31,19 +31,22 @@ import (
 //     the server may have issued a token whose answer was lost, and a retry
 //     would leave that token alive, unseen and unrevocable, until it expires.
 //     The caller, who knows whether that matters, may retry such a failure.
-//   - Neither retries a 4xx answer that carries an RFC 6749 §5.2 error code
-//     (invalid_client, invalid_scope and the others), a redirect, or a TLS
-//     certificate failure: another attempt gets the same answer.
+//   - Neither retries any other 4xx, a 429 that carries an RFC 6749 §5.2
+//     error code (invalid_request, invalid_client and the others), a
+//     redirect, or a TLS certificate failure: another attempt gets the same
+//     answer.
 //
 // Waits between attempts are exponential backoff with full jitter: before
 // attempt n+1 the call sleeps a random time in [0, min(MaxDelay,
 // BaseDelay·2ⁿ⁻¹)), so that many clients failing together do not retry
 // together. An answer of 429 or 503 with Retry-After (RFC 7009 §2.2.1,
-// RFC 9110 §10.2.3), as seconds or as an HTTP date, sets the wait instead.
+// RFC 9110 §10.2.3), as seconds or as an HTTP date, sets the wait instead; a
+// Retry-After of 0, in the past or unparsable counts as none.
 //
 // A wait is never slept if it would pass the context's deadline (or the
 // [DefaultTimeout] bound of a ctx without one), or if a Retry-After asks for
-// more than MaxDelay: the call returns at once with the last error, whose
+// more than MaxDelay, however much: the call returns at once with the last
+// error, whose
 // [Error.RetryAfter] tells the caller when to try again. Cancelling ctx ends
 // a wait at once; the error then wraps both the last failure and the
 // context's error.
@@ -126,10 +129,12 @@ func retryable(op string, err error) (retry, honourRetryAfter bool) {
 	var e *Error
 	if errors.As(err, &e) {
 		switch e.StatusCode {
-		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		case http.StatusTooManyRequests:
 			// A 4xx that names an RFC 6749 error is a verdict, not
 			// congestion.
-			return e.StatusCode >= 500 || e.Code == "", true
+			return !verdictCodes[e.Code], true
+		case http.StatusServiceUnavailable:
+			return true, true
 		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
 			return op == opRevoke, false
 		}
@@ -144,6 +149,16 @@ func retryable(op string, err error) (retry, honourRetryAfter bool) {
 	}
 	var oe *net.OpError
 	return errors.As(ce.err, &oe) && (oe.Op == "dial" || oe.Op == "proxyconnect"), false
+}
+
+// verdictCodes are the error codes of RFC 6749 §5.2 and RFC 7009 §2.2.1 that
+// judge the request itself: another attempt gets the same answer. A 429 that
+// carries one is not retried; one that carries another code (slow_down,
+// temporarily_unavailable, a server's own) is.
+var verdictCodes = map[string]bool{
+	"invalid_request": true, "invalid_client": true, "invalid_grant": true,
+	"unauthorized_client": true, "unsupported_grant_type": true, "invalid_scope": true,
+	"unsupported_token_type": true,
 }
 
 // certificateError reports whether err is a failed TLS certificate check,
@@ -164,15 +179,15 @@ const (
 	stopDeadline = "wait would pass the deadline"
 	stopMaxDelay = "Retry-After exceeds MaxDelay"
 	stopContext  = "context done"
+	stopFinal    = "not retryable"
 )
 
 // nextWait decides what follows the failed attempt n: the wait before the
-// next attempt, or the reason to stop ("" with wait < 0 when err is not
-// retryable at all).
+// next attempt, or, with wait < 0, the reason to stop.
 func (p RetryPolicy) nextWait(ctx context.Context, op string, n int, err error) (wait time.Duration, stop string) {
 	retry, honour := retryable(op, err)
 	if !retry {
-		return -1, ""
+		return -1, stopFinal
 	}
 	if ctx.Err() != nil {
 		return -1, stopContext

@@ -145,7 +145,9 @@ func TestRetryPolicy(t *testing.T) {
 		{name: "revoke 404 page", op: opRevoke, steps: []step{status(404, ""), ok200}, wantAttempts: 1, wantStatus: 404},
 		{name: "token 400 invalid_scope", op: opToken, steps: []step{oauthError(400, "invalid_scope"), ok200}, wantAttempts: 1, wantStatus: 400},
 		{name: "token 401 invalid_client", op: opToken, steps: []step{oauthError(401, "invalid_client"), ok200}, wantAttempts: 1, wantStatus: 401},
-		{name: "429 with an RFC 6749 error code", op: opRevoke, steps: []step{oauthError(429, "slow_down"), ok200}, wantAttempts: 1, wantStatus: 429},
+		{name: "429 with an RFC 6749 error code", op: opRevoke, steps: []step{oauthError(429, "invalid_request"), ok200}, wantAttempts: 1, wantStatus: 429},
+		{name: "429 with another error code is retried", op: opToken, steps: []step{oauthError(429, "slow_down"), ok200}, wantAttempts: 2, wantWaits: []time.Duration{100 * ms}},
+		{name: "429 temporarily_unavailable is retried", op: opRevoke, steps: []step{oauthError(429, "temporarily_unavailable"), ok200}, wantAttempts: 2, wantWaits: []time.Duration{100 * ms}},
 		{name: "503 with an RFC 6749 error code is retried", op: opRevoke, steps: []step{oauthError(503, "temporarily_unavailable"), ok200}, wantAttempts: 2, wantWaits: []time.Duration{100 * ms}},
 		{name: "redirect", op: opRevoke, steps: []step{{a: answer{307, http.Header{"Location": {"https://elsewhere.example/"}}, ""}}, ok200}, wantAttempts: 1, wantStatus: 307},
 		{name: "bad certificate", op: opRevoke, steps: []step{badCert, ok200}, wantAttempts: 1},
@@ -483,7 +485,7 @@ func TestWithLogger(t *testing.T) {
 	wants := [][]string{
 		{"level=DEBUG", `msg="cryptofuse: attempt"`, "op=revoke", "attempt=1", "status=503", "duration=", "retry_wait=1s", "(retry after 1s)"},
 		{"op=revoke", "attempt=2", "status=0", "connection reset by peer", "retry_wait=200ms"},
-		{"op=revoke", "attempt=3", "status=401", "invalid_client"},
+		{"op=revoke", "attempt=3", "status=401", "invalid_client", `gave_up="not retryable"`},
 		{"op=token", "attempt=1", "status=200"},
 	}
 	for i, want := range wants {
@@ -493,6 +495,7 @@ func TestWithLogger(t *testing.T) {
 	}
 	assert.NotContains(t, lines[2], "retry_wait", "a 401 is not retried")
 	assert.NotContains(t, lines[3], "error=", "success")
+	assert.NotContains(t, lines[3], "gave_up", "success")
 	assertNoSecret(t, buf.String(), testSecret, testToken, tok.AccessToken)
 }
 
