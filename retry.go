@@ -155,11 +155,15 @@ func retryable(op string, err error) (retry, honourRetryAfter bool) {
 // judge the request itself: another attempt gets the same answer. A 429 that
 // carries one is not retried; one that carries another code (slow_down,
 // temporarily_unavailable, a server's own) is.
-var verdictCodes = map[string]bool{
-	"invalid_request": true, "invalid_client": true, "invalid_grant": true,
-	"unauthorized_client": true, "unsupported_grant_type": true, "invalid_scope": true,
-	"unsupported_token_type": true,
-}
+// They are the codes of the package's sentinels.
+var verdictCodes = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, s := range []error{ErrInvalidRequest, ErrInvalidClient, ErrInvalidGrant, ErrUnauthorizedClient,
+		ErrUnsupportedGrantType, ErrInvalidScope, ErrUnsupportedTokenType} {
+		m[s.(*codeError).code] = true
+	}
+	return m
+}()
 
 // certificateError reports whether err is a failed TLS certificate check,
 // which no retry can fix.
