@@ -89,7 +89,7 @@ func (c *command) newClient(fs *flag.FlagSet, cf clientFlags, opts ...cryptofuse
 	client, err := cryptofuse.NewClient(s.clientID, s.clientSecret, opts...)
 	if err != nil {
 		// NewClient's errors never contain the secret.
-		fmt.Fprintf(c.stderr, "%s: %v\n", fs.Name(), err)
+		fmt.Fprintf(c.stderr, "%s: %s\n", fs.Name(), sdkText(err, ""))
 		return nil, false
 	}
 	return client, true
@@ -134,9 +134,8 @@ func (c *command) settings(cf clientFlags) (settings, error) {
 func (c *command) readCredentials(path string) (settings, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		// The argument is not echoed: it may be a secret typed in the
-		// wrong place.
-		return settings{}, fmt.Errorf("-credentials: no such file (argument fingerprint %s)", fingerprint(path))
+		// -credentials takes a path, never a token: name it.
+		return settings{}, fmt.Errorf("-credentials: no such file: %s", path)
 	}
 	if err != nil {
 		return settings{}, fmt.Errorf("-credentials: %w", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -76,12 +77,16 @@ func TestCredentialsFileErrors(t *testing.T) {
 		})
 	}
 
+	// A -credentials path is never a token: it is named.
 	t.Run("no such file", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.secret("a-secret-typed-in-the-wrong-place")
-		res := f.run(t, "", "token", "-credentials", "a-secret-typed-in-the-wrong-place")
+		path := filepath.Join(t.TempDir(), "missing.env")
+		res := f.run(t, "", "token", "-credentials", path)
 		wantCode(t, res, exitUsage)
-		wantContains(t, "stderr", res.stderr, "-credentials: no such file (argument fingerprint "+fingerprint("a-secret-typed-in-the-wrong-place")+")")
+		wantContains(t, "stderr", res.stderr, "cryptofuse token: -credentials: no such file: "+path+"\n")
+		if strings.Contains(res.stderr, "fingerprint") {
+			t.Errorf("stderr names the path by fingerprint:\n%s", res.stderr)
+		}
 	})
 }

@@ -15,6 +15,45 @@ const maxLine = 64 << 10
 // maxBadLines is how many malformed lines an input error lists.
 const maxBadLines = 10
 
+// bom is the UTF-8 byte order mark some editors put at the start of a file.
+const bom = "\uFEFF"
+
+// bearerSyntax describes, in an error, what isBearerToken accepts.
+const bearerSyntax = "a token is letters, digits and - . _ ~ + / with optional trailing = (RFC 6750 §2.1)"
+
+// isBearerToken reports whether s has the syntax of a bearer token, the
+// b64token of RFC 6750 §2.1:
+//
+//	1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+//
+// That covers django-oauth-toolkit's alphanumeric tokens and JWTs. Anything
+// else (a quote, a comma, a no-break space, a zero-width space) would be
+// sent to a server that answers 200 for any string.
+func isBearerToken(s string) bool {
+	i := 0
+	for i < len(s) && isB64Char(s[i]) {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '=' {
+			return false
+		}
+	}
+	return true
+}
+
+// isB64Char reports whether c is one of b64token's characters, "=" aside.
+func isB64Char(c byte) bool {
+	switch {
+	case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~+/", c) >= 0
+}
+
 // entry is one distinct token of the input and the line it first appears on.
 type entry struct {
 	token string
@@ -29,12 +68,13 @@ type tokenList struct {
 }
 
 // readTokens reads the whole input before anything is sent: one token per
-// line, spaces around it trimmed, blank lines and lines starting with #
-// skipped, a token seen before skipped. A line with whitespace or a control
-// character inside is an error for the whole input: the server answers 200
-// even for a string that is not a token (RFC 7009 §2.2), so sending such a
-// line would report a leaked token as revoked while it stays valid. The
-// error lists the bad lines by number, never their content.
+// line, a leading UTF-8 byte order mark dropped, spaces around a token
+// trimmed, blank lines and lines starting with # skipped, a token seen
+// before skipped. A line that is not a bearer token (see isBearerToken) is
+// an error for the whole input: the server answers 200 even for a string
+// that is not a token (RFC 7009 §2.2), so sending such a line would report a
+// leaked token as revoked while it stays valid. The error lists the bad
+// lines by number, never their content.
 func readTokens(r io.Reader) (tokenList, error) {
 	var (
 		list  tokenList
@@ -47,11 +87,15 @@ func readTokens(r io.Reader) (tokenList, error) {
 	sc.Buffer(make([]byte, 0, 4096), maxLine)
 	for sc.Scan() {
 		lineN++
-		tok := strings.TrimSpace(sc.Text())
+		text := sc.Text()
+		if lineN == 1 {
+			text = strings.TrimPrefix(text, bom)
+		}
+		tok := strings.TrimSpace(text)
 		if tok == "" || strings.HasPrefix(tok, "#") {
 			continue
 		}
-		if strings.IndexFunc(tok, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		if !isBearerToken(tok) {
 			nBad++
 			if len(bad) < maxBadLines {
 				bad = append(bad, fmt.Sprint(lineN))
@@ -76,22 +120,32 @@ func readTokens(r io.Reader) (tokenList, error) {
 		if nBad > len(bad) {
 			more = fmt.Sprintf(" and %d more", nBad-len(bad))
 		}
-		return tokenList{}, fmt.Errorf("%d lines hold something other than one token (line %s%s): whitespace or a control character inside; nothing was sent", nBad, strings.Join(bad, ", "), more)
+		what := "1 line holds something other than one token (line "
+		if nBad > 1 {
+			what = fmt.Sprintf("%d lines hold something other than one token (lines ", nBad)
+		}
+		return tokenList{}, fmt.Errorf("%s%s%s): %s; nothing was sent", what, strings.Join(bad, ", "), more, bearerSyntax)
 	}
 	return list, nil
 }
 
-// readFirstLine returns the first non-blank line of r, trimmed, for rotate.
+// readFirstLine returns the first non-blank line of r, trimmed, for rotate:
+// a leading UTF-8 byte order mark is dropped, and the line must be a bearer
+// token (see isBearerToken).
 func readFirstLine(r io.Reader) (string, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), maxLine)
-	for sc.Scan() {
-		tok := strings.TrimSpace(sc.Text())
+	for first := true; sc.Scan(); first = false {
+		text := sc.Text()
+		if first {
+			text = strings.TrimPrefix(text, bom)
+		}
+		tok := strings.TrimSpace(text)
 		if tok == "" {
 			continue
 		}
-		if strings.IndexFunc(tok, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
-			return "", errors.New("the first line of stdin holds something other than one token (whitespace or a control character inside)")
+		if !isBearerToken(tok) {
+			return "", errors.New("the first line of stdin holds something other than one token: " + bearerSyntax)
 		}
 		return tok, nil
 	}

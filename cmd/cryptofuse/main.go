@@ -7,7 +7,7 @@
 //
 //	cryptofuse revoke [-hint access_token|refresh_token] [-concurrency N] [FILE]
 //	cryptofuse token [-scope "read write"] [-json]
-//	cryptofuse rotate [-json] < old-token
+//	cryptofuse rotate [-scope "read write"] [-issue-first] [-json] < old-token
 //	cryptofuse version
 //
 // The client credentials never come from the command line, where every user
@@ -92,17 +92,6 @@ type command struct {
 	backoff time.Duration
 }
 
-// isTerminal reports whether v is an *os.File that is a character device,
-// such as a terminal.
-func isTerminal(v any) bool {
-	f, ok := v.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
 // usage is the top-level help.
 const usage = `cryptofuse: revoke leaked tokens in bulk, issue and rotate tokens
 (Cryptofuse OAuth2: RFC 7009 revocation, RFC 6749 client credentials).
@@ -112,8 +101,9 @@ Usage:
                             revoke every token in FILE (or stdin), one per line
   cryptofuse token [-scope "read write"] [-json]
                             issue a token and print it
-  cryptofuse rotate [-json] < old-token
-                            revoke the token read from stdin, print a new one
+  cryptofuse rotate [-scope "read write"] [-issue-first] [-json] < old-token
+                            revoke the token read from stdin, print a new one;
+                            -issue-first issues the new one before revoking
   cryptofuse version        print the versions of this tool and of Go
 
 Run 'cryptofuse COMMAND -h' for a command's flags and an example.
@@ -128,10 +118,21 @@ Credentials (never on the command line, where ps shows them to every user):
 Tokens are read from a file or stdin, never from arguments. Output names a
 token only by its fingerprint: the first 8 hex digits of its SHA-256.
 
+Ctrl-C stops a revoke: no new request starts, those in flight finish, and the
+summary is printed. A second Ctrl-C ends the process at once, killed by the
+signal (exit status 130 in shells), without a summary.
+
 Exit codes:
   0  everything succeeded
   1  something failed (a token not revoked, a request refused)
-  2  usage or configuration error; nothing was sent
+  2  usage or configuration error, or an input refused; nothing was sent
+
+Examples:
+  export CRYPTOFUSE_CLIENT_ID=my-client CRYPTOFUSE_CLIENT_SECRET=...
+  grep -o 'tok_[A-Za-z0-9]*' leaked.log | cryptofuse revoke -concurrency 16
+  cryptofuse revoke -credentials ~/.config/cryptofuse.env leaked-tokens.txt
+  cryptofuse token -scope read -json > token.json
+  cryptofuse rotate -scope read -issue-first < old-token.txt > new-token.txt
 `
 
 // run dispatches to a subcommand.

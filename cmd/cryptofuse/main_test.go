@@ -30,12 +30,15 @@ func TestHelp(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"-h"}, []string{"revoke", "token", "rotate", "version", envClientID, envClientSecret, envBaseURL, "Exit codes:", "  2  usage"}},
+		{[]string{"-h"}, []string{"revoke", "token", "rotate", "version", envClientID, envClientSecret, envBaseURL, "Exit codes:", "  2  usage",
+			"rotate [-scope \"read write\"] [-issue-first]", "\nExamples:\n  ", "cryptofuse rotate -scope read -issue-first <",
+			"A second Ctrl-C ends the process at once", "exit status 130 in shells", "without a summary"}},
 		{[]string{"help"}, []string{"Exit codes:"}},
 		{[]string{"help", "revoke"}, []string{"cryptofuse revoke [-hint", "-concurrency N", "Example:\n  ", "Credentials:"}},
-		{[]string{"revoke", "-h"}, []string{"cryptofuse revoke [-hint", "-concurrency N", "-credentials FILE", "Example:\n  ", "Exit status:"}},
+		{[]string{"revoke", "-h"}, []string{"cryptofuse revoke [-hint", "-concurrency N", "-credentials FILE", "Example:\n  ", "Exit status:",
+			"byte order mark", "bearer token (RFC 6750 §2.1)", "- . _ ~ + /", "exit status 130"}},
 		{[]string{"token", "-h"}, []string{"cryptofuse token [-scope", "-json", "Example:\n  cryptofuse token"}},
-		{[]string{"rotate", "-help"}, []string{"cryptofuse rotate [-json]", "stdin", "Example:\n  cryptofuse rotate <"}},
+		{[]string{"rotate", "-help"}, []string{"cryptofuse rotate [-scope \"read write\"] [-issue-first] [-json]", "stdin", "-scope scopes", "pipe or redirect", "Example:\n  cryptofuse rotate <"}},
 		{[]string{"version", "-h"}, []string{"cryptofuse version", "Example:\n  cryptofuse version"}},
 	}
 	for _, tt := range tests {
@@ -84,14 +87,15 @@ func TestUsageErrors(t *testing.T) {
 		{"zero timeout", nil, []string{"revoke", "-timeout", "0s", tokFile}, []string{"-timeout must be positive"}},
 		{"two files", nil, []string{"revoke", tokFile, tokFile}, []string{"at most one FILE"}},
 		{"flag after the file", nil, []string{"revoke", tokFile, "-concurrency", "4"}, []string{"at most one FILE, after the flags"}},
-		{"revoke token argument", nil, []string{"revoke", tokenArg}, []string{"no such file (argument fingerprint " + fingerprint(tokenArg) + "); tokens are read from a file or stdin, never from arguments"}},
+		{"revoke token argument", nil, []string{"revoke", tokenArg}, []string{"cryptofuse revoke: no such file (argument fingerprint " + fingerprint(tokenArg) + "); tokens are read from a file or stdin, never from arguments\nRun 'cryptofuse revoke -h' for usage.\n"}},
 		{"token argument to token", nil, []string{"token", tokenArg}, []string{"takes no arguments", "stdin", fingerprint(tokenArg)}},
 		{"token argument to rotate", nil, []string{"rotate", tokenArg}, []string{"takes no arguments", "give it on stdin", fingerprint(tokenArg)}},
 		{"argument to version", nil, []string{"version", "x"}, []string{"takes no arguments"}},
 		{"no credentials", map[string]string{envBaseURL: "http://127.0.0.1:1"}, []string{"revoke", tokFile}, []string{"no credentials: set CRYPTOFUSE_CLIENT_ID and CRYPTOFUSE_CLIENT_SECRET, or pass -credentials FILE"}},
 		{"no client id", map[string]string{envClientSecret: testClientSecret}, []string{"token"}, []string{"CRYPTOFUSE_CLIENT_ID is not set"}},
 		{"no client secret", map[string]string{envClientID: testClientID}, []string{"rotate"}, []string{"CRYPTOFUSE_CLIENT_SECRET is not set"}},
-		{"plain http base URL", f.withEnv(map[string]string{envBaseURL: "http://api.example.com"}), []string{"token"}, []string{"invalid configuration", "plain http"}},
+		{"plain http base URL", f.withEnv(map[string]string{envBaseURL: "http://api.example.com"}), []string{"token"}, []string{"cryptofuse token: invalid configuration: ", "plain http"}},
+		{"rotate from a terminal", f.withEnv(nil), []string{"rotate"}, []string{"stdin is a terminal", "pipe or redirect it instead, as in 'cryptofuse rotate < old-token.txt'"}},
 		{"base URL with a query", f.withEnv(nil), []string{"token", "-base-url", "https://api.example.com/?x=1"}, []string{"must not carry a query"}},
 		{"bad scope", f.withEnv(nil), []string{"token", "-scope", `read "write"`}, []string{"invalid configuration"}},
 	}
@@ -102,9 +106,13 @@ func TestUsageErrors(t *testing.T) {
 			if env == nil {
 				env = f.env
 			}
-			res := f.runWith(t, invocation{env: env, stdin: tokenArg + "\n"}, tt.args...)
+			inv := invocation{env: env, stdin: tokenArg + "\n", tty: tt.name == "rotate from a terminal"}
+			res := f.runWith(t, inv, tt.args...)
 			wantCode(t, res, exitUsage)
 			wantContains(t, "stderr", res.stderr, tt.want...)
+			if strings.Contains(res.stderr, ": cryptofuse: ") {
+				t.Errorf("stderr repeats the \"cryptofuse: \" prefix:\n%s", res.stderr)
+			}
 			if res.stdout != "" {
 				t.Errorf("stdout: got %q, want nothing", res.stdout)
 			}

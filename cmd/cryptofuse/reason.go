@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
+	"regexp"
+	"strings"
 	"syscall"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
@@ -44,9 +47,10 @@ func reason(err error) string {
 	return "error"
 }
 
-// describe is a failure's reason with what the error adds to it: the
-// server's description, or the transport error. The SDK's errors never hold
-// a token or the secret.
+// describe is a failure's reason, kept short, with what the error adds to
+// it: the server's description, the transport error when the reason alone
+// is vague, and the number of attempts. The SDK's errors never hold a token
+// or the secret.
 func describe(err error) string {
 	r := reason(err)
 	var e *cryptofuse.Error
@@ -59,5 +63,39 @@ func describe(err error) string {
 		}
 		return r
 	}
-	return r + ": " + err.Error()
+	switch r {
+	case "connection failed", "DNS lookup failed", "error":
+		// The reason does not say what happened: add the transport's
+		// own words, without the request's method and URL.
+		detail := sdkText(err, "")
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			detail = ue.Err.Error()
+		}
+		r += ": " + detail
+	}
+	if m := attemptsRE.FindStringSubmatch(err.Error()); m != nil {
+		r += " (after " + m[1] + " attempts)"
+	}
+	return r
+}
+
+// attemptsRE finds the number of attempts in an SDK transport error's
+// message ("cryptofuse: revoke: after 3 attempts: ...").
+var attemptsRE = regexp.MustCompile(`^cryptofuse: [a-z]+: after (\d+) attempts: `)
+
+// sdkText is an SDK error's message for a line that already starts with
+// "cryptofuse SUBCOMMAND: ": the SDK's "cryptofuse: " prefixes (one per
+// wrapped error) are dropped, and so is a leading operation name equal to
+// op, so that the line reads "cryptofuse token: 503 Service Unavailable"
+// rather than "cryptofuse token: cryptofuse: token: 503 Service
+// Unavailable".
+func sdkText(err error, op string) string {
+	const prefix = "cryptofuse: "
+	msg := strings.ReplaceAll(err.Error(), ": "+prefix, ": ")
+	msg = strings.TrimPrefix(msg, prefix)
+	if op != "" {
+		msg = strings.TrimPrefix(msg, op+": ")
+	}
+	return msg
 }

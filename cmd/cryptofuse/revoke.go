@@ -21,10 +21,22 @@ import (
 const revokeHelp = `cryptofuse revoke [-hint access_token|refresh_token] [-concurrency N] [FILE]
 
 Revokes every token in FILE, or in stdin when FILE is absent or "-" (RFC 7009).
-The input holds one token per line; spaces around it are trimmed, blank lines
-and lines starting with # are skipped, and a token that appears twice is
-revoked once. The whole input is read, and checked, before anything is sent.
-Tokens are never taken from arguments.
+The input holds one token per line; a UTF-8 byte order mark at its start is
+dropped, spaces around a token are trimmed, blank lines and lines starting
+with # are skipped, and a token that appears twice is revoked once. Tokens are
+never taken from arguments.
+
+The whole input is read, and checked, before anything is sent. Every line
+that is not blank or a comment must be one bearer token (RFC 6750 §2.1):
+letters, digits and - . _ ~ + / with optional trailing = padding, which covers
+opaque tokens and JWTs. Any
+other line (a "Bearer " prefix, quotes or a comma around the token, an
+invisible Unicode character such as a no-break or zero-width space) refuses
+the whole input with exit status 2, naming the line numbers but not their
+content: the server answers 200 for any string, so such a line would be
+reported revoked while the token stays valid. An input with no token at all
+is refused too, so that a grep that matched nothing does not look like
+success.
 
 Requests run N at a time over one client, so connections are reused. A
 progress line on stderr shows done/total, failures and the rate. Each failure
@@ -33,13 +45,14 @@ hex digits of its SHA-256. At the end a summary on stdout counts the revoked
 tokens, the failures by reason and the tokens not attempted.
 
 Ctrl-C (or SIGTERM) stops starting new requests, waits for those in flight
-(each up to -timeout) and prints the summary; a second Ctrl-C quits at once.
+(each up to -timeout) and prints the summary. A second Ctrl-C ends the process
+at once, killed by the signal (exit status 130 in shells), without a summary.
 Revoking a token again is harmless, so re-running the same input is the way to
 retry. A server that refuses the client credentials (invalid_client) stops the
 run: every later request would fail the same way.
 
 Exit status: 0 if every token was revoked, 1 if any was not, 2 for a usage or
-configuration error (nothing sent).
+configuration error or an input refused (nothing sent).
 ` + credentialsHelp + `
 Example:
   export CRYPTOFUSE_CLIENT_ID=my-client CRYPTOFUSE_CLIENT_SECRET=...
@@ -76,6 +89,9 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 		return c.usageError(fs, "takes at most one FILE, after the flags; tokens are read from a file or stdin, never from arguments")
 	}
 	in, name, closeIn, err := c.openInput(fs.Arg(0))
+	if errors.Is(err, errNoSuchFile) {
+		return c.usageError(fs, "%v", err)
+	}
 	if err != nil {
 		fmt.Fprintf(c.stderr, "%s: %v\n", fs.Name(), err)
 		return exitUsage
@@ -95,7 +111,8 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	if len(list.entries) == 0 {
-		fmt.Fprintf(c.stderr, "%s: no tokens in %s\n", fs.Name(), name)
+		fmt.Fprintf(c.stderr, "%s: no tokens in %s; nothing sent\n", fs.Name(), name)
+		return exitUsage
 	}
 
 	sum := c.revokeAll(ctx, client, list, revokeOptions{
@@ -104,6 +121,9 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 		timeout:     cf.timeout,
 	})
 	sum.print(c.stdout)
+	if sum.failed["invalid_client"] > 0 {
+		fmt.Fprintln(c.stderr, hintInvalidClient)
+	}
 	if sum.revoked < sum.total {
 		return exitFailed
 	}
@@ -132,14 +152,15 @@ func newTransport(n int) *http.Transport {
 
 // openInput opens the input named by the argument: stdin for "" or "-",
 // else a file. A file that does not exist is not named in the error, since
-// the argument may be a token given in the wrong place.
+// the argument may be a token given in the wrong place; the error then
+// matches errNoSuchFile.
 func (c *command) openInput(arg string) (r io.Reader, name string, closeFn func(), err error) {
 	if arg == "" || arg == "-" {
 		return c.stdin, "stdin", func() {}, nil
 	}
 	f, err := os.Open(arg)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, "", nil, fmt.Errorf("no such file (argument fingerprint %s); tokens are read from a file or stdin, never from arguments", fingerprint(arg))
+		return nil, "", nil, fmt.Errorf("%w (argument fingerprint %s); tokens are read from a file or stdin, never from arguments", errNoSuchFile, fingerprint(arg))
 	}
 	if err != nil {
 		return nil, "", nil, err
@@ -160,8 +181,11 @@ type outcome struct {
 	reason string // for failed
 }
 
+// errNoSuchFile is openInput's error for a FILE that does not exist.
+var errNoSuchFile = errors.New("no such file")
+
 // errBadCredentials stops a run whose credentials the server refused.
-var errBadCredentials = errors.New("the server refused the client credentials (invalid_client): check " + envClientID + " and " + envClientSecret + " (or -credentials)")
+var errBadCredentials = errors.New("the server refused the client credentials (invalid_client)")
 
 // revokeAll revokes every token of list with opt.concurrency workers sharing
 // client. Workers take tokens in input order. When ctx is cancelled no new

@@ -141,31 +141,48 @@ func TestRevokeFailuresNameLineAndFingerprint(t *testing.T) {
 
 // A wrong secret fails with invalid_client: exit 1, a clear message, and the
 // run stops rather than sending every token to a server that refuses them.
+// The advice to check the credentials is printed however short the list.
 func TestRevokeWrongSecret(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	toks := f.issue(40)
-	f.secret("not-the-secret")
-	env := f.withEnv(map[string]string{envClientSecret: "not-the-secret"})
-	res := f.runWith(t, invocation{env: env, stdin: "# leaked\n" + lines(toks...)}, "revoke", "-concurrency", "4")
-	wantCode(t, res, exitFailed)
-	revoked, failed, notAttempted := accounted(t, res.stdout, 40)
-	if revoked != 0 || failed < 1 || failed > 4 {
-		t.Errorf("revoked %d, failed %d: want 0 revoked and 1 to 4 (the requests in flight) failed", revoked, failed)
+	tests := []struct {
+		name        string
+		total       int
+		concurrency int
+	}{
+		{"long list", 40, 4},
+		{"fewer tokens than workers", 2, 8},
+		{"one token", 1, 8},
 	}
-	wantContains(t, "summary", res.stdout, fmt.Sprintf("  invalid_client: %d\n", failed))
-	if notAttempted > 0 {
-		wantContains(t, "summary", res.stdout, "stopped:        the server refused the client credentials (invalid_client): check CRYPTOFUSE_CLIENT_ID and CRYPTOFUSE_CLIENT_SECRET")
-	}
-	// The first token is on line 2 and is always among those tried.
-	wantContains(t, "stderr", res.stderr, fmt.Sprintf("line 2 (fp %s): invalid_client", fingerprint(toks[0])))
-	if got := f.srv.Counts().Revoke; got != failed {
-		t.Errorf("revoke requests: got %d, want %d (the failures)", got, failed)
-	}
-	for i, tok := range toks {
-		if !f.srv.Active(tok) {
-			t.Errorf("token %d revoked with a wrong secret", i)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			toks := f.issue(tt.total)
+			f.secret("not-the-secret")
+			env := f.withEnv(map[string]string{envClientSecret: "not-the-secret"})
+			res := f.runWith(t, invocation{env: env, stdin: "# leaked\n" + lines(toks...)}, "revoke", "-concurrency", fmt.Sprint(tt.concurrency))
+			wantCode(t, res, exitFailed)
+			revoked, failed, notAttempted := accounted(t, res.stdout, tt.total)
+			if revoked != 0 || failed < 1 || failed > min(tt.concurrency, tt.total) {
+				t.Errorf("revoked %d, failed %d: want 0 revoked and 1 to %d (the requests in flight) failed", revoked, failed, min(tt.concurrency, tt.total))
+			}
+			wantContains(t, "summary", res.stdout, fmt.Sprintf("  invalid_client: %d\n", failed))
+			if notAttempted > 0 {
+				wantContains(t, "summary", res.stdout, "stopped:        the server refused the client credentials (invalid_client)\n")
+			}
+			// The first token is on line 2 and is always among those tried.
+			wantContains(t, "stderr", res.stderr,
+				fmt.Sprintf("line 2 (fp %s): invalid_client", fingerprint(toks[0])),
+				"check CRYPTOFUSE_CLIENT_ID and CRYPTOFUSE_CLIENT_SECRET (or -credentials)")
+			if got := f.srv.Counts().Revoke; got != failed {
+				t.Errorf("revoke requests: got %d, want %d (the failures)", got, failed)
+			}
+			for i, tok := range toks {
+				if !f.srv.Active(tok) {
+					t.Errorf("token %d revoked with a wrong secret", i)
+				}
+			}
+		})
 	}
 }
 
@@ -270,28 +287,141 @@ func TestRevokeProgress(t *testing.T) {
 	}
 }
 
-// A line that is not one token stops the run before anything is sent, and
-// is named by its number only.
+// A line that is not one bearer token stops the run before anything is
+// sent, and is named by its number only. The server answers 200 for any
+// string, so each of these lines would otherwise be reported revoked while
+// its token stays active.
 func TestRevokeRefusesMalformedLines(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	toks := f.issue(3)
-	input := toks[0] + "\nBearer " + toks[1] + "\n" + toks[2] + " trailing words\n"
-	res := f.run(t, input, "revoke")
-	wantCode(t, res, exitUsage)
-	wantContains(t, "stderr", res.stderr, "2 lines hold something other than one token (line 2, 3)", "nothing was sent")
-	if got := f.srv.Counts().Revoke; got != 0 {
-		t.Errorf("revoke requests: got %d, want 0", got)
+	tests := []struct {
+		name  string
+		input string // T0, T1 and T2 are replaced by active tokens
+		want  string
+	}{
+		{"words around tokens", "T0\nBearer T1\nT2 trailing words\n", "2 lines hold something other than one token (lines 2, 3)"},
+		{"no-break space inside", "T0\nT1\u00a0T2\n", "1 line holds something other than one token (line 2)"},
+		{"quoted, with a comma", "# from a JSON array\n\"T0\",\nT1\n", "1 line holds something other than one token (line 2)"},
+		{"zero-width space after", "T0\u200b\nT1\n", "1 line holds something other than one token (line 1)"},
+		{"byte order mark inside", "T0\n\ufeffT1\n", "1 line holds something other than one token (line 2)"},
+		{"padding inside", "T0=x\n", "1 line holds something other than one token (line 1)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			toks := f.issue(3)
+			input := strings.NewReplacer("T0", toks[0], "T1", toks[1], "T2", toks[2]).Replace(tt.input)
+			res := f.run(t, input, "revoke")
+			wantCode(t, res, exitUsage)
+			wantContains(t, "stderr", res.stderr, tt.want, "RFC 6750", "nothing was sent")
+			if res.stdout != "" {
+				t.Errorf("stdout: got %q, want nothing", res.stdout)
+			}
+			if got := f.srv.Counts().Revoke; got != 0 {
+				t.Errorf("revoke requests: got %d, want 0", got)
+			}
+		})
 	}
 }
 
-func TestRevokeEmptyInput(t *testing.T) {
+// A UTF-8 byte order mark at the start of the input, as some editors write,
+// is not part of the first token.
+func TestRevokeByteOrderMark(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	res := f.run(t, "# nothing leaked after all\n\n", "revoke")
+	toks := f.issue(2)
+	res := f.run(t, "\ufeff"+lines(toks...), "revoke")
 	wantCode(t, res, exitOK)
-	wantContains(t, "stderr", res.stderr, "no tokens in stdin")
-	accounted(t, res.stdout, 0)
+	if revoked, _, _ := accounted(t, res.stdout, 2); revoked != 2 {
+		t.Errorf("revoked: got %d, want 2", revoked)
+	}
+	for i, tok := range toks {
+		if f.srv.Active(tok) {
+			t.Errorf("token %d still active", i)
+		}
+	}
+}
+
+// An input with no token (a grep that matched nothing) is an error, not a
+// success.
+func TestRevokeEmptyInput(t *testing.T) {
+	t.Parallel()
+	for _, input := range []string{"", "# nothing leaked after all\n\n", "\ufeff\n"} {
+		t.Run(fmt.Sprintf("%q", input), func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			res := f.run(t, input, "revoke")
+			wantCode(t, res, exitUsage)
+			wantContains(t, "stderr", res.stderr, "cryptofuse revoke: no tokens in stdin; nothing sent\n")
+			if res.stdout != "" {
+				t.Errorf("stdout: got %q, want nothing", res.stdout)
+			}
+			if got := f.srv.Counts().Revoke; got != 0 {
+				t.Errorf("revoke requests: got %d, want 0", got)
+			}
+		})
+	}
+}
+
+// A transport failure reads once: the reason and the attempts, without the
+// SDK's "cryptofuse:" prefix or the request's URL.
+func TestRevokeConnectionClosedMessage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	toks := f.issue(1)
+	base := f.front(t, func(w http.ResponseWriter, r *http.Request, token string) bool {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return true
+		}
+		conn.Close() // no response at all
+		return true
+	})
+	res := f.runWith(t, invocation{env: f.withEnv(map[string]string{envBaseURL: base}), stdin: lines(toks...)}, "revoke")
+	wantCode(t, res, exitFailed)
+	want := fmt.Sprintf("\nline 1 (fp %s): connection closed (after 3 attempts)\n", fingerprint(toks[0]))
+	if !strings.Contains("\n"+res.stderr, want) {
+		t.Errorf("stderr: got\n%s\nwant the line %q", res.stderr, strings.TrimSpace(want))
+	}
+	for _, bad := range []string{"cryptofuse: ", "Post "} {
+		if strings.Contains(res.stderr, bad) {
+			t.Errorf("stderr holds %q:\n%s", bad, res.stderr)
+		}
+	}
+	wantContains(t, "summary", res.stdout, "  connection closed: 1\n")
+}
+
+func TestIsBearerToken(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		s    string
+		want bool
+	}{
+		{"Zt9QpW3xLr7KmN2vB8cY4hJ6fD1sA5", true},
+		{"tok_abc-DEF.123~+/", true},
+		{"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", true},
+		{"abc=", true},
+		{"abc==", true},
+		{"", false},
+		{"=", false},
+		{"==abc", false},
+		{"a=b", false},
+		{"tokA\u00a0tokB", false},
+		{"\"tokC\",", false},
+		{"tokD\u200b", false},
+		{"\ufefftokE", false},
+		{"tok F", false},
+		{"tok\tG", false},
+		{"tok\x7fH", false},
+		{"tök", false},
+		{"tok%20I", false},
+	}
+	for _, tt := range tests {
+		if got := isBearerToken(tt.s); got != tt.want {
+			t.Errorf("isBearerToken(%q): got %v, want %v", tt.s, got, tt.want)
+		}
+	}
 }
 
 // The fake server answers every token's first revoke with 503 and

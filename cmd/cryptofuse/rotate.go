@@ -4,17 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
 )
 
-const rotateHelp = `cryptofuse rotate [-json] < old-token
+const rotateHelp = `cryptofuse rotate [-scope "read write"] [-issue-first] [-json] < old-token
 
 Rotates a token: reads the old token from the first non-blank line of stdin,
-revokes it (RFC 7009), issues a new one (RFC 6749 §4.4) and prints the new one
-on stdout, as the access token alone or, with -json, the whole token as one
-line of JSON. The old token is never taken from an argument, where ps would
-show it to every user.
+revokes it (RFC 7009), issues a new one with -scope (RFC 6749 §4.4) and prints
+the new one on stdout, as the access token alone or, with -json, the whole
+token as one line of JSON. Give -scope the scopes the old token had: the
+default asks for "read write", which may be wider.
+
+The old token is never taken from an argument, where ps would show it to
+every user, nor typed into a terminal, which would echo it: pipe or redirect
+it into stdin. It must be one bearer token: letters, digits and - . _ ~ + /
+with optional trailing = (RFC 6750 §2.1).
 
 By default the old token is revoked first and the new one issued after, the
 order the API's documentation gives. With -issue-first the new token is issued
@@ -33,6 +39,7 @@ configuration error (nothing sent).
 Example:
   cryptofuse rotate < old-token.txt > new-token.txt
   cryptofuse rotate -issue-first -json < old-token.txt > new-token.json
+  cryptofuse token -scope read | cryptofuse rotate -scope read
 `
 
 // rotate is the rotate subcommand.
@@ -41,6 +48,7 @@ func (c *command) rotate(ctx context.Context, args []string) int {
 	var cf clientFlags
 	cf.register(fs, "give up after `D`, retries included")
 	asJSON := fs.Bool("json", false, "print the whole new token as JSON")
+	scope := registerScope(fs)
 	issueFirst := fs.Bool("issue-first", false, "issue the new token before revoking the old one, so that a failure never leaves you without a valid token")
 	if ok, code := c.parse(fs, args, rotateHelp); !ok {
 		return code
@@ -48,16 +56,16 @@ func (c *command) rotate(ctx context.Context, args []string) int {
 	if fs.NArg() > 0 {
 		return c.refuseArgs(fs)
 	}
-	var opts []cryptofuse.Option
+	if c.isTerminal(c.stdin) {
+		return c.usageError(fs, "stdin is a terminal: a token typed or pasted there is echoed, and stays in the scrollback; pipe or redirect it instead, as in 'cryptofuse rotate < old-token.txt'")
+	}
+	opts := []cryptofuse.Option{cryptofuse.WithScopes(strings.Fields(*scope)...)}
 	if *issueFirst {
 		opts = append(opts, cryptofuse.WithIssueFirst())
 	}
 	client, ok := c.newClient(fs, cf, opts...)
 	if !ok {
 		return exitUsage
-	}
-	if c.isTerminal(c.stdin) {
-		fmt.Fprintln(c.stderr, "cryptofuse rotate: paste the token to rotate and press Enter (or pipe it in: cryptofuse rotate < FILE)")
 	}
 	old, err := readFirstLine(c.stdin)
 	if err != nil {
@@ -74,7 +82,7 @@ func (c *command) rotate(ctx context.Context, args []string) int {
 	defer cancel()
 	tok, err := client.RotateToken(rctx, old)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "%s: old token fp %s: %v\n", fs.Name(), fingerprint(old), err)
+		fmt.Fprintf(c.stderr, "%s: old token fp %s: %s\n", fs.Name(), fingerprint(old), sdkText(err, "rotate"))
 		var rerr *cryptofuse.RotateError
 		switch {
 		case errors.As(err, &rerr) && rerr.Revoked:

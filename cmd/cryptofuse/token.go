@@ -29,7 +29,7 @@ func (c *command) token(ctx context.Context, args []string) int {
 	fs := newFlagSet("token")
 	var cf clientFlags
 	cf.register(fs, "give up after `D`, retries included")
-	scope := fs.String("scope", "read write", "the space-separated `scopes` to ask for; \"\" asks for none, and the server grants its default")
+	scope := registerScope(fs)
 	asJSON := fs.Bool("json", false, "print the whole token as JSON")
 	if ok, code := c.parse(fs, args, tokenHelp); !ok {
 		return code
@@ -45,11 +45,16 @@ func (c *command) token(ctx context.Context, args []string) int {
 	defer cancel()
 	tok, err := client.Token(ctx)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "%s: %v\n", fs.Name(), err)
+		fmt.Fprintf(c.stderr, "%s: %s\n", fs.Name(), sdkText(err, "token"))
 		c.hintFor(err)
 		return exitFailed
 	}
 	return c.printToken(fs, tok, *asJSON)
+}
+
+// registerScope adds token's and rotate's -scope flag to fs.
+func registerScope(fs *flag.FlagSet) *string {
+	return fs.String("scope", "read write", "the space-separated `scopes` to ask for; \"\" asks for none, and the server grants its default")
 }
 
 // printToken prints a new token on stdout: the access token, or all of it as
@@ -66,11 +71,14 @@ func (c *command) printToken(fs *flag.FlagSet, tok *cryptofuse.Token, asJSON boo
 	return exitOK
 }
 
+// hintInvalidClient is the advice for an invalid_client answer.
+const hintInvalidClient = "The server refused the client credentials: check " + envClientID + " and " + envClientSecret + " (or -credentials)."
+
 // hintFor adds advice to an error the operator can act on.
 func (c *command) hintFor(err error) {
 	switch reason(err) {
 	case "invalid_client":
-		fmt.Fprintln(c.stderr, "The server refused the client credentials: check "+envClientID+" and "+envClientSecret+" (or -credentials).")
+		fmt.Fprintln(c.stderr, hintInvalidClient)
 	case "invalid_scope":
 		fmt.Fprintln(c.stderr, "The server does not grant that scope to this client: check -scope.")
 	}

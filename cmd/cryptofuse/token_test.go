@@ -79,21 +79,36 @@ func TestTokenFailures(t *testing.T) {
 	tests := []struct {
 		name string
 		env  map[string]string
+		busy bool // the server answers 503 to every token request
 		args []string
 		want []string
 	}{
-		{"wrong secret", map[string]string{envClientSecret: "wrong-secret"}, []string{"token"}, []string{"401", "invalid_client", "check CRYPTOFUSE_CLIENT_ID and CRYPTOFUSE_CLIENT_SECRET"}},
-		{"unknown scope", nil, []string{"token", "-scope", "admin"}, []string{"invalid_scope", "check -scope"}},
-		{"server down", map[string]string{envBaseURL: "http://127.0.0.1:1"}, []string{"token"}, []string{"connection refused"}},
+		{"wrong secret", map[string]string{envClientSecret: "wrong-secret"}, false, []string{"token"}, []string{"cryptofuse token: 401 Unauthorized: invalid_client", "check CRYPTOFUSE_CLIENT_ID and CRYPTOFUSE_CLIENT_SECRET (or -credentials)"}},
+		{"unknown scope", nil, false, []string{"token", "-scope", "admin"}, []string{"cryptofuse token: 400 Bad Request: invalid_scope", "check -scope"}},
+		{"server down", map[string]string{envBaseURL: "http://127.0.0.1:1"}, false, []string{"token"}, []string{"connection refused"}},
+		{"server busy", nil, true, []string{"token", "-attempts", "2"}, []string{"cryptofuse token: 503 Service Unavailable", "(after 2 attempts)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
 			f.secret("wrong-secret")
-			res := f.runWith(t, invocation{env: f.withEnv(tt.env)}, tt.args...)
+			env := f.withEnv(tt.env)
+			if tt.busy {
+				env[envBaseURL] = f.frontAll(t, func(w http.ResponseWriter, r *http.Request, _ string) bool {
+					http.Error(w, "<html>busy</html>", http.StatusServiceUnavailable)
+					return true
+				})
+			}
+			res := f.runWith(t, invocation{env: env}, tt.args...)
 			wantCode(t, res, exitFailed)
 			wantContains(t, "stderr", res.stderr, tt.want...)
+			// Each prefix once: not "cryptofuse token: cryptofuse: token: 503".
+			for _, bad := range []string{"cryptofuse: ", "token: token:"} {
+				if strings.Contains(res.stderr, bad) {
+					t.Errorf("stderr holds %q:\n%s", bad, res.stderr)
+				}
+			}
 			if res.stdout != "" {
 				t.Errorf("stdout: got %q, want nothing", res.stdout)
 			}
@@ -103,21 +118,32 @@ func TestTokenFailures(t *testing.T) {
 
 func TestRotate(t *testing.T) {
 	t.Parallel()
-	for _, asJSON := range []bool{false, true} {
-		name := "plain"
-		args := []string{"rotate"}
-		if asJSON {
-			name, args = "json", append(args, "-json")
-		}
-		t.Run(name, func(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		stdin     string // OLD is replaced by an active token
+		wantScope string // "" for a plain (non-JSON) answer
+	}{
+		{"plain", []string{"rotate"}, "\n  OLD  \nignored second line\n", ""},
+		{"json", []string{"rotate", "-json"}, "OLD\n", "read write"},
+		{"scope read", []string{"rotate", "-scope", "read", "-json"}, "OLD\n", "read"},
+		{"scope read, issue first", []string{"rotate", "-issue-first", "-scope", "read", "-json"}, "OLD\n", "read"},
+		{"byte order mark", []string{"rotate"}, "\ufeffOLD\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
 			old := f.issue(1)[0]
-			res := f.run(t, "\n  "+old+"  \nignored second line\n", args...)
+			res := f.run(t, strings.ReplaceAll(tt.stdin, "OLD", old), tt.args...)
 			wantCode(t, res, exitOK)
 			var tok string
-			if asJSON {
-				tok = jsonToken(t, res).AccessToken
+			if tt.wantScope != "" {
+				jt := jsonToken(t, res)
+				tok = jt.AccessToken
+				if jt.Scope != tt.wantScope {
+					t.Errorf("scope: got %q, want %q", jt.Scope, tt.wantScope)
+				}
 			} else {
 				tok = printedToken(t, res)
 			}
@@ -142,7 +168,9 @@ func TestRotateFailures(t *testing.T) {
 	}{
 		{"empty stdin", nil, "\n\n", exitUsage, []string{"no token on stdin"}},
 		{"two words", nil, "Bearer OLD\n", exitUsage, []string{"something other than one token"}},
-		{"wrong secret", map[string]string{envClientSecret: "wrong-secret"}, "OLD\n", exitFailed, []string{"revoking the old token failed, so no new token was issued", "invalid_client", "check CRYPTOFUSE_CLIENT_ID"}},
+		{"zero-width space", nil, "OLD\u200b\n", exitUsage, []string{"something other than one token", "RFC 6750"}},
+		{"quoted", nil, "\"OLD\",\n", exitUsage, []string{"something other than one token"}},
+		{"wrong secret", map[string]string{envClientSecret: "wrong-secret"}, "OLD\n", exitFailed, []string{"cryptofuse rotate: old token fp ", ": revoking the old token failed, so no new token was issued: revoke: 401 Unauthorized: invalid_client\n", "check CRYPTOFUSE_CLIENT_ID"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,6 +181,9 @@ func TestRotateFailures(t *testing.T) {
 			res := f.runWith(t, invocation{env: f.withEnv(tt.env), stdin: strings.ReplaceAll(tt.stdin, "OLD", old)}, "rotate")
 			wantCode(t, res, tt.code)
 			wantContains(t, "stderr", res.stderr, tt.want...)
+			if strings.Contains(res.stderr, "cryptofuse: ") {
+				t.Errorf("stderr repeats the \"cryptofuse: \" prefix:\n%s", res.stderr)
+			}
 			if res.stdout != "" {
 				t.Errorf("stdout: got %q, want nothing", res.stdout)
 			}
