@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -240,7 +241,8 @@ func (e *RotateError) Error() string {
 	if e.Err == nil {
 		return msg
 	}
-	return msg + ": " + e.Err.Error()
+	// The step's error says "cryptofuse: revoke: …"; once is enough.
+	return msg + ": " + strings.TrimPrefix(e.Err.Error(), "cryptofuse: ")
 }
 
 // Unwrap returns the failed step's error.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"regexp"
 	"strings"
 	"syscall"
 
@@ -48,8 +47,8 @@ func reason(err error) string {
 }
 
 // describe is a failure's reason, kept short, with what the error adds to
-// it: the server's description, the transport error when the reason alone
-// is vague, and the number of attempts. The SDK's errors never hold a token
+// it: the server's description, or the transport error when the reason
+// alone is vague. The SDK's errors never hold a token
 // or the secret.
 func describe(err error) string {
 	r := reason(err)
@@ -74,15 +73,8 @@ func describe(err error) string {
 		}
 		r += ": " + detail
 	}
-	if m := attemptsRE.FindStringSubmatch(err.Error()); m != nil {
-		r += " (after " + m[1] + " attempts)"
-	}
 	return r
 }
-
-// attemptsRE finds the number of attempts in an SDK transport error's
-// message ("cryptofuse: revoke: after 3 attempts: ...").
-var attemptsRE = regexp.MustCompile(`^cryptofuse: [a-z]+: after (\d+) attempts: `)
 
 // sdkText is an SDK error's message for a line that already starts with
 // "cryptofuse SUBCOMMAND: ": the SDK's "cryptofuse: " prefixes (one per

@@ -380,7 +380,7 @@ func TestRevokeConnectionClosedMessage(t *testing.T) {
 	})
 	res := f.runWith(t, invocation{env: f.withEnv(map[string]string{envBaseURL: base}), stdin: lines(toks...)}, "revoke")
 	wantCode(t, res, exitFailed)
-	want := fmt.Sprintf("\nline 1 (fp %s): connection closed (after 3 attempts)\n", fingerprint(toks[0]))
+	want := fmt.Sprintf("\nline 1 (fp %s): connection closed\n", fingerprint(toks[0]))
 	if !strings.Contains("\n"+res.stderr, want) {
 		t.Errorf("stderr: got\n%s\nwant the line %q", res.stderr, strings.TrimSpace(want))
 	}
