@@ -43,6 +43,10 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The seeded user's password is checked on every password grant: a fast hasher
+# keeps that cheap. Test fixture only.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 USE_TZ = True
 TIME_ZONE = "UTC"
 
