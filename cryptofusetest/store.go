@@ -156,21 +156,33 @@ func (st *store) revokeRefreshLocked(value string) {
 	}
 }
 
+// exchangeResult is the outcome of a refresh_token grant.
+type exchangeResult int
+
+const (
+	exchanged       exchangeResult = iota
+	exchangeInvalid                // no live refresh token of the client: invalid_grant
+	exchangeOrphan                 // its access token was revoked alone (1.7.0 only): DOT crashes
+)
+
 // exchange carries out a refresh_token grant (RFC 6749 §6) for clientID: it
 // revokes the refresh token value with its access token and issues a new
 // pair with the same scope and user, as DOT does with its default
-// ROTATE_REFRESH_TOKEN. ok is false when value is no live refresh token of
-// clientID.
-func (st *store) exchange(value, clientID string, expires time.Time) (access, refresh, scope string, ok bool) {
+// ROTATE_REFRESH_TOKEN. A refresh token whose access token is gone is left
+// as it is (exchangeOrphan).
+func (st *store) exchange(value, clientID string, expires time.Time) (access, refresh, scope string, res exchangeResult) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	r, found := st.d.refresh[value]
 	if !found || r.clientID != clientID {
-		return "", "", "", false
+		return "", "", "", exchangeInvalid
+	}
+	if r.access == "" {
+		return "", "", "", exchangeOrphan
 	}
 	st.revokeRefreshLocked(value)
 	access, refresh = st.addUserLocked(clientID, r.username, r.scope, expires)
-	return access, refresh, r.scope, true
+	return access, refresh, r.scope, exchanged
 }
 
 // lookup returns a stored token, expired or not.

@@ -26,13 +26,21 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.RawQuery != "" {
 		// oauthlib 3.2.2 raises on any query string here, and DOT 1.7.0
-		// does not catch it; oauthlib 3.3.1 answers it with an error.
+		// does not catch it. oauthlib 3.3.1 raises an OAuth2Error, which
+		// DOT 3.4.1 answers with its JSON but none of its headers, so with
+		// Django's default Content-Type.
 		q, ok := oauthlibParams(r.URL.RawQuery, p)
 		if s.cfg.dot170 || !ok {
 			s.writePage(w, http.StatusInternalServerError)
 			return
 		}
-		writeOAuthError(w, oauthError{status: http.StatusBadRequest, code: "invalid_request", description: "URL query parameters are not allowed", state: q["state"]})
+		var body jsonObject
+		body.str("error", "invalid_request")
+		body.str("error_description", "URL query parameters are not allowed")
+		if q["state"] != "" {
+			body.str("state", q["state"])
+		}
+		write(w, http.StatusBadRequest, contentTypeHTML, body.String())
 		return
 	}
 	header, hasHeader := authorization(r)
@@ -133,10 +141,15 @@ func (g grant) refreshToken() {
 	}
 	// The grant is allowed for client-credentials apps. Only a live refresh
 	// token of the same client is valid; using it revokes it and its access
-	// token.
-	access, refresh, scope, ok := g.s.st.exchange(g.p["refresh_token"], clientID, g.s.cfg.now().Add(g.s.cfg.expiresIn))
-	if !ok {
+	// token. 1.7.0 crashes on a refresh token whose access token was revoked
+	// (get_original_scopes reads that access token's scope).
+	access, refresh, scope, res := g.s.st.exchange(g.p["refresh_token"], clientID, g.s.cfg.now().Add(g.s.cfg.expiresIn))
+	switch res {
+	case exchangeInvalid:
 		g.fail(http.StatusBadRequest, "invalid_grant", "")
+		return
+	case exchangeOrphan:
+		g.s.writePage(g.w, http.StatusInternalServerError)
 		return
 	}
 	var body jsonObject
