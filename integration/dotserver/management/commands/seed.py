@@ -12,6 +12,7 @@ sets it where it exists, so the suite stays fast; "hashed" keeps the default,
 so the hashed path is tested too.
 """
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from oauth2_provider.models import get_application_model
@@ -39,6 +40,11 @@ class Command(BaseCommand):
 
         def create(client_id, secret, name, hashed, grant):
             extra = {"hash_client_secret": hashed} if has_hash_field else {}
+            if hashed and has_hash_field:
+                # DOT's default CLIENT_SECRET_HASHER is Django's first
+                # PASSWORD_HASHERS entry, MD5 here (settings.py): hash with
+                # PBKDF2, DOT's real default, explicitly.
+                secret = make_password(secret, hasher="pbkdf2_sha256")
             app.objects.create(
                 client_id=client_id,
                 client_secret=secret,
