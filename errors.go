@@ -1,20 +1,36 @@
 package cryptofuse
 
 import (
-	"encoding/json"
 	"errors"
-	"math"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
+
+// prefix starts the message of every error of this package. Each error type
+// builds its message without it (message), and Error adds it once, so that
+// an error that wraps another of ours can show the inner message without
+// editing its text.
+const prefix = "cryptofuse: "
+
+// messager is an error of this package that can give its message without the
+// prefix.
+type messager interface{ message() string }
+
+// messageOf is err's message without the prefix when err is one of ours
+// (its message never starts with the prefix then), else err.Error().
+func messageOf(err error) string {
+	if m, ok := err.(messager); ok {
+		return m.message()
+	}
+	return err.Error()
+}
 
 // ErrEmptyToken is returned by [Client.Revoke] and [Client.RotateToken] when
 // the token is "", before any request is sent.
-var ErrEmptyToken = errors.New("cryptofuse: empty token")
+var ErrEmptyToken error = &plainError{msg: "empty token"}
 
 // The RFC 6749 §5.2 and RFC 7009 §2.2.1 error codes. errors.Is(err, X) holds
 // when err is (or wraps) an [*Error] whose Code is X's code:
@@ -43,13 +59,32 @@ var registeredCodes = map[string]bool{
 // codeError is the type of the error-code sentinels.
 type codeError struct{ code string }
 
-func (e *codeError) Error() string { return "cryptofuse: " + e.code }
+func (e *codeError) message() string { return e.code }
+func (e *codeError) Error() string   { return prefix + e.message() }
+
+// plainError is an error of this package that is neither an answer nor a
+// transport failure: a sentinel such as ErrEmptyToken, or a call that could
+// not be made (a nil Context). Unwrap gives its cause, if any.
+type plainError struct {
+	msg string
+	err error
+}
+
+func (e *plainError) message() string {
+	if e.err == nil {
+		return e.msg
+	}
+	return e.msg + ": " + e.err.Error()
+}
+func (e *plainError) Error() string { return prefix + e.message() }
+func (e *plainError) Unwrap() error { return e.err }
 
 // Error is an answer from the server that is not a success: a non-2xx status
 // (a 3xx included: redirects are never followed), or a 2xx whose body is not
-// a usable token. The server's text in it is sanitized (no control
-// characters, bounded length) and scrubbed of the client secret and of the
-// tokens the call sent or received; Error() never includes the raw body.
+// a usable token (cut off, too large, not JSON, or an error in disguise). The
+// server's text in it is sanitized (no control characters, bounded length)
+// and scrubbed of the client secret and of the tokens the call sent or
+// received; Error() never includes the raw body.
 //
 // Use [errors.Is] with the sentinels ([ErrInvalidClient] and the others) to
 // test Code, and [errors.As] to read the fields.
@@ -69,9 +104,10 @@ type Error struct {
 // Error returns a one-line message: "cryptofuse: op: status: code:
 // description", followed by the Retry-After and the number of attempts when
 // there was more than one.
-func (e *Error) Error() string {
+func (e *Error) Error() string { return prefix + e.message() }
+
+func (e *Error) message() string {
 	var b strings.Builder
-	b.WriteString("cryptofuse: ")
 	b.WriteString(e.Op)
 	b.WriteString(": ")
 	b.WriteString(strconv.Itoa(e.StatusCode))
@@ -109,130 +145,65 @@ func (e *Error) Is(target error) bool {
 // unparsable token answer, or nil.
 func (e *Error) Unwrap() error { return e.err }
 
-// errorJSON is an RFC 6749 §5.2 error body. It is also embedded in tokenJSON,
-// since a 2xx answer may carry an error too.
-type errorJSON struct {
-	Error            string `json:"error"`
-	ErrorDescription string `json:"error_description"`
-	ErrorURI         string `json:"error_uri"`
+// connError is an attempt that got no response: the transport failed before
+// a response arrived (a refused dial, a reset connection, a TLS failure, a
+// timeout). Its message names the endpoint, never a secret; Unwrap gives the
+// transport's error (a *url.Error), so errors.Is(err,
+// context.DeadlineExceeded) and errors.As(err, new(*net.OpError)) work.
+type connError struct {
+	op       string
+	attempts int
+	err      error
 }
 
-// Bounds on the server text kept in an Error.
-const (
-	maxCodeLen        = 64
-	maxDescriptionLen = 512
-	maxURILen         = 512
-)
+func (e *connError) Error() string { return prefix + e.message() }
 
-// fill copies a parsed error body into e, sanitized and scrubbed. A
-// registered error code is public, so it is kept as it is even when a
-// (pathologically short) token happens to occur in it.
-func (j *errorJSON) fill(e *Error, scrub func(string) string) {
-	if registeredCodes[j.Error] {
-		e.Code = j.Error
-	} else {
-		e.Code = clean(scrub(j.Error), maxCodeLen)
+func (e *connError) message() string {
+	msg := e.op + ": "
+	if e.attempts > 1 {
+		msg += fmt.Sprintf("after %d attempts: ", e.attempts)
 	}
-	e.Description = clean(scrub(j.ErrorDescription), maxDescriptionLen)
-	e.URI = clean(scrub(j.ErrorURI), maxURILen)
+	return msg + e.err.Error()
 }
 
-// newError builds the *Error for a non-2xx answer. body is what was read of it
-// (capped); sent is the token in the request, if any.
-func (c *Client) newError(op string, resp *http.Response, body []byte, sent string) *Error {
-	e := &Error{
-		Op:         op,
-		StatusCode: resp.StatusCode,
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), now()),
-	}
-	var j errorJSON
-	if json.Unmarshal(body, &j) == nil && j.Error != "" {
-		j.fill(e, c.scrubber(sent))
-	}
-	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		e.detail = "redirect not followed"
-	}
-	return e
-}
+func (e *connError) Unwrap() error { return e.err }
 
-// scrubber returns a function that replaces the client secret and the given
-// tokens (in raw and form-encoded forms) in server-provided text.
-func (c *Client) scrubber(tokens ...string) func(string) string {
-	secrets := c.redact
-	for _, t := range tokens {
-		secrets = append(secretForms(t), secrets...)
-	}
-	return func(s string) string {
-		for _, v := range secrets {
-			s = strings.ReplaceAll(s, v, redacted)
+// finish records on the final error of a call how many attempts it took, and,
+// when a wait was cut short by ctx, the context's error.
+func finish(err error, attempts int, ctxErr error) error {
+	var e *Error
+	var ce *connError
+	switch {
+	case errors.As(err, &e):
+		e.attempts = attempts
+		if ctxErr != nil {
+			e.err = joinCause(e.err, ctxErr)
+			e.detail = joinDetail(e.detail, "not retried: "+ctxErr.Error())
 		}
-		return s
+	case errors.As(err, &ce):
+		ce.attempts = attempts
+		if ctxErr != nil {
+			ce.err = joinCause(ce.err, ctxErr)
+		}
 	}
+	return err
 }
 
-// clean makes server text safe to print: invalid UTF-8 and control
-// characters become U+FFFD, and it is cut to at most max bytes plus "…".
-func clean(s string, max int) string {
-	if strings.IndexFunc(s, func(r rune) bool { return r == utf8.RuneError || unicode.IsControl(r) }) >= 0 {
-		s = strings.Map(func(r rune) rune {
-			if unicode.IsControl(r) { // C0, DEL and C1 (NEL, CSI)
-				return utf8.RuneError
-			}
-			return r
-		}, strings.ToValidUTF8(s, string(utf8.RuneError)))
+// joinCause adds ctxErr to cause, so that errors.Is finds both.
+func joinCause(cause, ctxErr error) error {
+	if cause == nil {
+		return ctxErr
 	}
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
+	if errors.Is(cause, ctxErr) {
+		return cause
 	}
-	return s
+	return fmt.Errorf("%w (then %w)", cause, ctxErr)
 }
 
-// now is the clock used for Retry-After dates and token expiry. Tests replace
-// it.
-var now = time.Now
-
-// maxRetryAfter bounds a Retry-After so that it cannot overflow a Duration.
-const maxRetryAfter = math.MaxInt64 / time.Second * time.Second
-
-// parseRetryAfter parses a Retry-After value (RFC 9110 §10.2.3): a number of
-// seconds or an HTTP date, relative to t. It returns 0 for an absent,
-// negative, past or unparsable value.
-func parseRetryAfter(v string, t time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
+// joinDetail appends more to an Error's detail.
+func joinDetail(detail, more string) string {
+	if detail == "" {
+		return more
 	}
-	if v[0] >= '0' && v[0] <= '9' {
-		if strings.Trim(v, "0123456789") != "" {
-			return 0 // digits, then garbage: ParseUint could report a range error first
-		}
-		secs, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			if errors.Is(err, strconv.ErrRange) {
-				return maxRetryAfter
-			}
-			return 0
-		}
-		if secs > uint64(maxRetryAfter/time.Second) {
-			return maxRetryAfter
-		}
-		return time.Duration(secs) * time.Second
-	}
-	date, err := http.ParseTime(v)
-	if err != nil {
-		return 0
-	}
-	if d := date.Sub(t); d > 0 {
-		return min(d, maxRetryAfter) // Sub saturates above the clamp
-	}
-	return 0
-}
-
-// answerError builds the *Error for a 2xx answer that is not usable.
-func answerError(op string, status int, detail string, cause error) *Error {
-	return &Error{Op: op, StatusCode: status, detail: detail, err: cause}
+	return detail + "; " + more
 }

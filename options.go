@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -24,34 +22,9 @@ const Version = "0.1.0"
 // see [NewClient]). A caller who wants another bound sets a deadline on ctx.
 const DefaultTimeout = 30 * time.Second
 
-// defaultTimeout is DefaultTimeout as send uses it; tests shorten it.
-var defaultTimeout = DefaultTimeout
-
 // defaultScopes is what the token grant asks for unless [WithScopes] says
 // otherwise.
 var defaultScopes = []string{"read", "write"}
-
-// Transport settings of the default HTTP client. They bound every phase of a
-// request that happens before the response headers arrive; the body is bounded
-// by DefaultTimeout (or the caller's deadline) and by the read caps in client.go.
-const (
-	dialTimeout           = 10 * time.Second
-	keepAlive             = 30 * time.Second
-	tlsHandshakeTimeout   = 10 * time.Second
-	responseHeaderTimeout = 30 * time.Second
-	idleConnTimeout       = 90 * time.Second
-	// maxIdleConnsPerHost keeps a busy service's connections in the pool.
-	// Go's default of 2 makes 64 concurrent callers open a new connection for
-	// nearly every request.
-	maxIdleConnsPerHost = 64
-	maxIdleConns        = 100
-	// maxConnsPerHost caps the connections to the token server. Without a
-	// cap, a burst of callers on a cold pool dials one connection per
-	// request that finds no idle one, and overshoots: 64 callers opened up
-	// to 98 (conns_test.go). A 65th simultaneous call waits for a free
-	// connection, within its context's deadline.
-	maxConnsPerHost = 64
-)
 
 // ErrInvalidConfig is wrapped by every error [NewClient] returns for bad
 // input: an empty client id or secret, a bad base URL, a bad scope, a bad user
@@ -72,6 +45,7 @@ type config struct {
 	retry      RetryPolicy
 	logger     *slog.Logger
 	issueFirst bool
+	clock      clock // tests set it through withClock
 }
 
 // WithBaseURL sets the base URL of the API, such as "https://api.cryptofuse.io"
@@ -199,35 +173,24 @@ func validScopeToken(s string) error {
 // header.
 func isCTL(r rune) bool { return r < 0x20 || r == 0x7f }
 
-// defaultHTTPClient is shared by every Client built without WithHTTPClient, so
-// that all of them share one connection pool: a program that builds a Client
-// per request does not leak a pool per Client. It has no Timeout, because
-// http.Client.Timeout costs a timer, a context and a goroutine on every call
-// (bench_test.go measures it); the transport bounds each phase before the
-// response and DefaultTimeout bounds the call when ctx has no deadline.
-var defaultHTTPClient = sync.OnceValue(func() *http.Client {
-	return &http.Client{Transport: newTransport(), CheckRedirect: refuseRedirect}
-})
-
-// newTransport returns the default client's transport.
-func newTransport() *http.Transport {
-	return &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
-			Timeout:   dialTimeout,
-			KeepAlive: keepAlive,
-		}).DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   tlsHandshakeTimeout,
-		ResponseHeaderTimeout: responseHeaderTimeout,
-		ExpectContinueTimeout: time.Second,
-		IdleConnTimeout:       idleConnTimeout,
-		MaxIdleConns:          maxIdleConns,
-		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
-		MaxConnsPerHost:       maxConnsPerHost,
+// withClock replaces the Client's clock: the time, the randomness of the
+// backoff, the sleep between attempts and the call timeout. It is
+// unexported: tests reach it (export_test.go), users never need it. A zero
+// field keeps the system clock's.
+func withClock(k clock) Option {
+	return func(c *config) error {
+		if k.now != nil {
+			c.clock.now = k.now
+		}
+		if k.jitter != nil {
+			c.clock.jitter = k.jitter
+		}
+		if k.sleep != nil {
+			c.clock.sleep = k.sleep
+		}
+		if k.timeout != 0 {
+			c.clock.timeout = k.timeout
+		}
+		return nil
 	}
 }
-
-// refuseRedirect makes http.Client.Do return a 3xx response as it is, instead
-// of following it with our credentials.
-func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

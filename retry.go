@@ -6,14 +6,18 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"math"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
-// RetryPolicy says how [Client.Revoke] and [Client.Token] retry a request
-// that failed in a way a later attempt may not. Set it with [WithRetry]; a
+// RetryPolicy says how often, and after how long a wait, [Client.Revoke] and
+// [Client.Token] retry a failed request: only a failure that a later attempt
+// can fix is retried, and which failures those are depends on the call (see
+// below). Set it with [WithRetry]; a
 // Client without that option uses [DefaultRetryPolicy]. A RetryPolicy is a
 // plain value, safe to share.
 //
@@ -96,7 +100,8 @@ func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
 }
 
 // backoff is the full-jitter wait before the attempt after attempt n (n ≥ 1).
-func (p RetryPolicy) backoff(n int) time.Duration {
+// jitter returns a random number in [0, n).
+func (p RetryPolicy) backoff(n int, jitter func(int64) int64) time.Duration {
 	ceiling := p.MaxDelay
 	if n-1 < 62 && p.BaseDelay <= p.MaxDelay>>(n-1) {
 		ceiling = p.BaseDelay << (n - 1)
@@ -105,22 +110,6 @@ func (p RetryPolicy) backoff(n int) time.Duration {
 		return 0
 	}
 	return time.Duration(jitter(int64(ceiling)))
-}
-
-// jitter returns a random number in [0, n), n > 0. Tests replace it.
-var jitter = rand.Int64N
-
-// sleep waits for d, or until ctx is done, whichever comes first, and returns
-// ctx.Err() in the second case. Tests replace it so that nothing sleeps.
-var sleep = func(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // retryable reports whether the failed attempt's error err may be retried
@@ -188,7 +177,8 @@ const (
 
 // nextWait decides what follows the failed attempt n: the wait before the
 // next attempt, or, with wait < 0, the reason to stop.
-func (p RetryPolicy) nextWait(ctx context.Context, op string, n int, err error) (wait time.Duration, stop string) {
+// The clock k supplies the randomness and the time.
+func (p RetryPolicy) nextWait(ctx context.Context, k *clock, op string, n int, err error) (wait time.Duration, stop string) {
 	retry, honour := retryable(op, err)
 	if !retry {
 		return -1, stopFinal
@@ -206,71 +196,47 @@ func (p RetryPolicy) nextWait(ctx context.Context, op string, n int, err error) 
 		}
 		wait = e.RetryAfter
 	} else {
-		wait = p.backoff(n)
+		wait = p.backoff(n, k.jitter)
 	}
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
+	if deadline, ok := ctx.Deadline(); ok && k.until(deadline) <= wait {
 		return -1, stopDeadline
 	}
 	return wait, ""
 }
 
-// connError is an attempt that got no response: the transport failed before
-// a response arrived (a refused dial, a reset connection, a TLS failure, a
-// timeout). Its message names the endpoint, never a secret; Unwrap gives the
-// transport's error (a *url.Error), so errors.Is(err,
-// context.DeadlineExceeded) and errors.As(err, new(*net.OpError)) work.
-type connError struct {
-	op       string
-	attempts int
-	err      error
-}
+// maxRetryAfter bounds a Retry-After so that it cannot overflow a Duration.
+const maxRetryAfter = math.MaxInt64 / time.Second * time.Second
 
-func (e *connError) Error() string {
-	msg := "cryptofuse: " + e.op + ": "
-	if e.attempts > 1 {
-		msg += fmt.Sprintf("after %d attempts: ", e.attempts)
+// parseRetryAfter parses a Retry-After value (RFC 9110 §10.2.3): a number of
+// seconds or an HTTP date, relative to t. It returns 0 for an absent,
+// negative, past or unparsable value.
+func parseRetryAfter(v string, t time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
 	}
-	return msg + e.err.Error()
-}
-
-func (e *connError) Unwrap() error { return e.err }
-
-// finish records on the final error of a call how many attempts it took, and,
-// when a wait was cut short by ctx, the context's error.
-func finish(err error, attempts int, ctxErr error) error {
-	var e *Error
-	var ce *connError
-	switch {
-	case errors.As(err, &e):
-		e.attempts = attempts
-		if ctxErr != nil {
-			e.err = joinCause(e.err, ctxErr)
-			e.detail = joinDetail(e.detail, "not retried: "+ctxErr.Error())
+	if v[0] >= '0' && v[0] <= '9' {
+		if strings.Trim(v, "0123456789") != "" {
+			return 0 // digits, then garbage: ParseUint could report a range error first
 		}
-	case errors.As(err, &ce):
-		ce.attempts = attempts
-		if ctxErr != nil {
-			ce.err = joinCause(ce.err, ctxErr)
+		secs, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			if errors.Is(err, strconv.ErrRange) {
+				return maxRetryAfter
+			}
+			return 0
 		}
+		if secs > uint64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
+		return time.Duration(secs) * time.Second
 	}
-	return err
-}
-
-// joinCause adds ctxErr to cause, so that errors.Is finds both.
-func joinCause(cause, ctxErr error) error {
-	if cause == nil {
-		return ctxErr
+	date, err := http.ParseTime(v)
+	if err != nil {
+		return 0
 	}
-	if errors.Is(cause, ctxErr) {
-		return cause
+	if d := date.Sub(t); d > 0 {
+		return min(d, maxRetryAfter) // Sub saturates above the clamp
 	}
-	return fmt.Errorf("%w (then %w)", cause, ctxErr)
-}
-
-// joinDetail appends more to an Error's detail.
-func joinDetail(detail, more string) string {
-	if detail == "" {
-		return more
-	}
-	return detail + "; " + more
+	return 0
 }

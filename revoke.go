@@ -48,7 +48,7 @@ func (c *Client) Revoke(ctx context.Context, token string, hint TokenTypeHint) e
 	if token == "" {
 		return ErrEmptyToken
 	}
-	_, _, err := c.send(ctx, opRevoke, c.revokeURL, revokeForm(token, hint), false, token)
+	_, _, err := c.send(ctx, call{op: opRevoke, endpoint: c.revokeURL, form: revokeForm(token, hint), sent: token})
 	return err
 }
 

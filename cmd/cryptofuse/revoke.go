@@ -1,16 +1,13 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,24 +157,15 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 	return exitOK
 }
 
-// newTransport is the transport of a bulk revocation with n workers. It
-// keeps the SDK default transport's timeouts, and allows n connections to
-// the server, all kept for reuse: a worker whose connection is still on its
-// way back to the pool waits for it rather than dialling a new one, so the
-// server sees at most n connections.
+// newTransport is the transport of a bulk revocation with n workers: the
+// SDK's default transport (cryptofuse.NewTransport), with a pool of n
+// connections to the server, all kept for reuse. A worker whose connection is
+// still on its way back to the pool waits for it rather than dialling a new
+// one, so the server sees at most n connections.
 func newTransport(n int) *http.Transport {
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConns:          n,
-		MaxIdleConnsPerHost:   n,
-		MaxConnsPerHost:       n,
-	}
+	t := cryptofuse.NewTransport()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost, t.MaxConnsPerHost = n, n, n
+	return t
 }
 
 // openInput opens the input named by the argument: stdin for "" or "-",
@@ -317,53 +305,4 @@ func (c *command) revokeAll(ctx context.Context, client *cryptofuse.Client, list
 		}
 	}
 	return sum
-}
-
-// summary is the outcome of a bulk revocation.
-type summary struct {
-	total             int // distinct tokens
-	revoked           int
-	nFailed           int
-	failed            map[string]int // by reason
-	notAttempted      int
-	firstNotAttempted int    // line of the first token not attempted
-	stopped           string // why the run stopped early, if it did
-	duplicates        int
-	elapsed           time.Duration
-}
-
-// print writes the summary, one "key: value" per line, the failures by
-// reason indented under "failed".
-func (s summary) print(w io.Writer) {
-	fmt.Fprintf(w, "revoked:        %d of %d\n", s.revoked, s.total)
-	fmt.Fprintf(w, "failed:         %d\n", s.nFailed)
-	type count struct {
-		reason string
-		n      int
-	}
-	var counts []count
-	for r, n := range s.failed {
-		counts = append(counts, count{r, n})
-	}
-	slices.SortFunc(counts, func(a, b count) int {
-		return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.reason, b.reason))
-	})
-	for _, c := range counts {
-		fmt.Fprintf(w, "  %s: %d\n", c.reason, c.n)
-	}
-	fmt.Fprintf(w, "not attempted:  %d", s.notAttempted)
-	if s.notAttempted > 0 {
-		fmt.Fprintf(w, " (the first is on line %d)", s.firstNotAttempted)
-	}
-	fmt.Fprintln(w)
-	if s.stopped != "" {
-		fmt.Fprintf(w, "stopped:        %s\n", s.stopped)
-	}
-	if s.duplicates > 0 {
-		fmt.Fprintf(w, "duplicates:     %d skipped (each token is revoked once)\n", s.duplicates)
-	}
-	fmt.Fprintf(w, "elapsed:        %s\n", s.elapsed.Round(time.Millisecond))
-	if s.revoked < s.total {
-		fmt.Fprintln(w, "Revoking a token again is harmless: re-run with the same input to retry (after fixing the cause).")
-	}
 }

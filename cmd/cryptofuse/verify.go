@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"strings"
+
+	"github.com/cryptofuse/cryptofuse-go/internal/wire"
 )
 
 // revoke -verify: after each revocation, ask the server's token
@@ -22,10 +20,7 @@ import (
 // revoked while all of them stay valid. Introspection is the check.
 
 // introspectPath is django-oauth-toolkit's introspection endpoint.
-const introspectPath = "/o/introspect/"
-
-// maxIntrospectBody caps the introspection answer read.
-const maxIntrospectBody = 64 << 10
+const introspectPath = wire.IntrospectPath
 
 // probeToken is what the probe asks about: no token of any server (it has
 // a space, which no bearer token has), so a working endpoint answers
@@ -38,40 +33,27 @@ const (
 	reasonNotVerified = "not verified"
 )
 
-// errNoIntrospection is the probe's error for a server that has no
-// introspection endpoint.
-var errNoIntrospection = errors.New("the server has no token introspection endpoint (POST " + introspectPath + " answered 404), so -verify cannot check anything")
-
-// introspector asks the introspection endpoint about tokens, authenticated
-// as the client, with each part of the Basic credentials form-encoded (RFC
-// 6749 §2.3.1). It is safe for concurrent use.
+// introspector asks the introspection endpoint about tokens with the
+// client's credentials (wire.Active). It is safe for concurrent use.
 type introspector struct {
-	endpoint string
-	id, key  string // the client credentials, form-encoded
-	hc       *http.Client
+	s  settings
+	hc *http.Client
 }
 
 // newIntrospector returns an introspector for the client s describes, sending
 // through transport and never following a redirect (it could carry the
 // credentials elsewhere).
 func newIntrospector(s settings, transport http.RoundTripper) *introspector {
-	return &introspector{
-		endpoint: strings.TrimRight(s.baseURL, "/") + introspectPath,
-		id:       url.QueryEscape(s.clientID),
-		key:      url.QueryEscape(s.clientSecret),
-		hc: &http.Client{
-			Transport: transport,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		},
-	}
+	return &introspector{s: s, hc: &http.Client{Transport: transport, CheckRedirect: wire.RefuseRedirect}}
 }
 
 // probe checks, before any token is revoked, that the endpoint exists and
 // answers these credentials.
 func (in *introspector) probe(ctx context.Context) error {
 	active, err := in.active(ctx, probeToken)
+	if errors.Is(err, wire.ErrNoIntrospection) {
+		return fmt.Errorf("%w, so -verify cannot check anything", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -84,39 +66,7 @@ func (in *introspector) probe(ctx context.Context) error {
 // active reports whether the server says token is active. Its errors name
 // no token and no secret.
 func (in *introspector) active(ctx context.Context, token string) (bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.endpoint, strings.NewReader(url.Values{"token": {token}}.Encode()))
-	if err != nil {
-		return false, errors.New("introspection: cannot build the request")
-	}
-	req.SetBasicAuth(in.id, in.key)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := in.hc.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL is the endpoint's; the error adds nothing secret, but keep it short
-		}
-		return false, fmt.Errorf("introspection: %w", err)
-	}
-	defer func() {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxIntrospectBody))
-		resp.Body.Close()
-	}()
-	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return false, errNoIntrospection
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return false, fmt.Errorf("the introspection endpoint refused these client credentials (HTTP %d)", resp.StatusCode)
-	case resp.StatusCode != http.StatusOK:
-		return false, fmt.Errorf("the introspection endpoint answered HTTP %d", resp.StatusCode)
-	}
-	var answer struct {
-		Active *bool `json:"active"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxIntrospectBody)).Decode(&answer); err != nil || answer.Active == nil {
-		return false, errors.New("the introspection endpoint's answer has no \"active\" field (RFC 7662 §2.2)")
-	}
-	return *answer.Active, nil
+	return wire.Active(ctx, in.hc, in.s.baseURL, in.s.clientID, in.s.clientSecret, token)
 }
 
 // errStillActive is verifyRevoked's error for a token that the server
