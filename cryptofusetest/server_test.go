@@ -61,6 +61,7 @@ func TestServerMethodPanics(t *testing.T) {
 		want string
 	}{
 		{"IssueToken for an unknown client", func() { srv.IssueToken("nobody", "") }, `unknown client id "nobody"`},
+		{"IssueUserToken for an unknown client", func() { srv.IssueUserToken("nobody", "alice", "") }, `IssueUserToken: unknown client id "nobody"`},
 		{"AddClient with an empty id", func() { srv.AddClient("", "x") }, "empty client id"},
 	}
 	for _, tt := range tests {
