@@ -41,20 +41,29 @@ func (t Token) Format(f fmt.State, verb rune) {
 // handler, JSON included, never shows the token itself.
 func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("access_token", redactedOrEmpty(t.AccessToken)),
+		slog.String("access_token", redactedIfSet(t.AccessToken)),
 		slog.String("token_type", t.TokenType),
-		slog.String("refresh_token", redactedOrEmpty(t.RefreshToken)),
+		slog.String("refresh_token", redactedIfSet(t.RefreshToken)),
 		slog.String("scope", t.Scope),
 		slog.Int64("expires_in", t.ExpiresIn),
 		slog.Time("expiry", t.Expiry),
 	)
 }
 
-// redactedOrEmpty stands in for a secret: `""` when it is empty, so the
-// output still tells whether there is one.
+// redactedOrEmpty stands in for a secret in formatted output: `""` when it
+// is empty, so the output still tells whether there is one.
 func redactedOrEmpty(s string) string {
 	if s == "" {
 		return `""`
+	}
+	return redacted
+}
+
+// redactedIfSet stands in for a secret in a log value: the empty string when
+// it is empty (a handler quotes it as it quotes any empty string).
+func redactedIfSet(s string) string {
+	if s == "" {
+		return ""
 	}
 	return redacted
 }
