@@ -25,7 +25,7 @@ import (
 
 // Benchmarks of Revoke and Token against a loopback server, each beside its
 // floor: the same request written by hand with net/http, over a transport
-// with the settings of the SDK's default one. Run them with:
+// from cryptofuse.NewTransport, the SDK's default one. Run them with:
 //
 //	go test -run '^$' -bench . -benchmem -count 10 . | tee bench.txt
 //	go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -col /impl bench.txt
@@ -51,13 +51,6 @@ const (
 // tokenAnswer is the child server's answer to every token request: a small
 // DOT-like token.
 const tokenAnswer = `{"access_token": "kR2vT7wYb1nC5dF8hJ0lAsGx3mPq9Z", "expires_in": 36000, "token_type": "Bearer", "scope": "read write"}`
-
-func TestMain(m *testing.M) {
-	if os.Getenv(serverProcessEnv) == "1" {
-		os.Exit(serveProcess())
-	}
-	os.Exit(m.Run())
-}
 
 // serveProcess is the child's main: a minimal HTTP server answering like
 // DOT's two endpoints, and a second listener whose GET /connections tells how
@@ -177,27 +170,6 @@ func (sp *serverProcess) connections(tb testing.TB) int64 {
 	return n
 }
 
-// floorTransport has the settings of the SDK's default transport
-// (newTransport in options.go), copied here so that the floor pays for the
-// same pooling, timeouts and dialer as the SDK.
-func floorTransport() *http.Transport {
-	return &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   64,
-		MaxConnsPerHost:       64,
-	}
-}
-
 // floor is the least a hand-written client must do for the same calls: POST
 // the form with a precomputed Basic header, read the body, close it, and for
 // a token decode the JSON.
@@ -214,9 +186,11 @@ var (
 
 // floorClient is shared by every floor, as the SDK's default client is shared
 // by every Client built without WithHTTPClient: both pools stay warm from one
-// benchmark to the next.
+// benchmark to the next. Its transport is the SDK's default one
+// (cryptofuse.NewTransport), so that the floor pays for the same pooling,
+// timeouts and dialer.
 var floorClient = sync.OnceValue(func() *http.Client {
-	return &http.Client{Transport: floorTransport()}
+	return &http.Client{Transport: cryptofuse.NewTransport()}
 })
 
 // newFloor returns a floor that sends with hc to the server at baseURL.

@@ -3,104 +3,30 @@ package cryptofuse
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
+	"github.com/cryptofuse/cryptofuse-go/cryptofusetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-const (
-	testID     = "svc-id"
-	testSecret = "s3cr3t-value"
-	testToken  = "AT-leaked-4e1f9c"
-	revokePath = "/o/revoke_token/"
-	tokenPath  = "/o/token/"
-	mockBase   = "https://api.cryptofuse.io"
-	tokenJSON1 = `{"access_token": "AT-1234567890abcdefghijklmnopq", "expires_in": 36000, "token_type": "Bearer", "scope": "read write"}`
-)
-
-// setup returns a Client whose requests go to a fresh httpmock transport,
-// never to the network.
-func setup(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport) {
-	t.Helper()
-	mt := httpmock.NewMockTransport()
-	opts = append([]Option{WithHTTPClient(&http.Client{Transport: mt})}, opts...)
-	c, err := NewClient(testID, testSecret, opts...)
-	require.NoError(t, err)
-	return c, mt
-}
-
-// setupServer returns a Client wired to a real loopback server running h.
-func setupServer(t *testing.T, h http.HandlerFunc, opts ...Option) (*Client, *httptest.Server) {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	c, err := NewClient(testID, testSecret, append([]Option{WithBaseURL(srv.URL)}, opts...)...)
-	require.NoError(t, err)
-	return c, srv
-}
-
-// request is what a test server saw of one request.
-type request struct {
-	Method, Path, RawQuery string
-	Header                 http.Header
-	Body                   string
-}
-
-// record reads a request for later assertions.
-func record(t *testing.T, r *http.Request) request {
-	t.Helper()
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Errorf("reading request body: %v", err)
-	}
-	return request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: string(body)}
-}
-
-// unquotePlus decodes like Python's urllib.parse.unquote_plus, as
-// django-oauth-toolkit does for each half of the Basic credentials.
-func unquotePlus(t *testing.T, s string) string {
-	t.Helper()
-	v, err := url.QueryUnescape(s)
-	require.NoError(t, err)
-	return v
-}
-
-// decodeBasic decodes an Authorization header the way django-oauth-toolkit
-// does: exact "Basic" scheme, base64, split at the first ':', unquote_plus.
-func decodeBasic(t *testing.T, header string) (id, secret string) {
-	t.Helper()
-	scheme, b64, ok := strings.Cut(header, " ")
-	require.True(t, ok, "Authorization %q has no scheme", header)
-	require.Equal(t, "Basic", scheme)
-	raw, err := base64.StdEncoding.DecodeString(b64)
-	require.NoError(t, err)
-	id, secret, ok = strings.Cut(string(raw), ":")
-	require.True(t, ok, "credentials have no ':'")
-	return unquotePlus(t, id), unquotePlus(t, secret)
-}
-
 func TestNewClient_BadInput(t *testing.T) {
-	cases := []struct {
+	t.Parallel()
+	type badInput struct {
 		name           string
 		id, secret     string
 		opts           []Option
 		wantErrContain string
-	}{
+	}
+	cases := []badInput{
 		{"empty id", "", "x", nil, "empty client id"},
 		{"empty secret", "x", "", nil, "empty client secret"},
 		{"newline in id", "id\n", "x", nil, "client id has a control character"},
@@ -127,24 +53,47 @@ func TestNewClient_BadInput(t *testing.T) {
 		{"empty user agent", "id", "x", []Option{WithUserAgent("")}, "empty user agent"},
 		{"newline in user agent", "id", "x", []Option{WithUserAgent("a\r\nX-Evil: 1")}, "control character"},
 	}
+	// Every control character, in every place of a credential, is refused,
+	// and the value is never echoed.
+	for _, ctl := range []string{"\r", "\n", "\x00", "\x7f", "\t", "\x1b", "\r\nX-Injected: 1", "\n\nGET / HTTP/1.1"} {
+		for _, place := range []struct{ name, prefix, suffix string }{
+			{"alone", "", ""}, {"leading", "", "value"}, {"trailing", "value", ""}, {"inside", "va", "lue"},
+		} {
+			v := place.prefix + ctl + place.suffix
+			shown := strings.ToValidUTF8(v, "?")
+			cases = append(cases,
+				badInput{"id " + place.name + " " + shown, v, testSecret, nil, "client id has a control character"},
+				badInput{"secret " + place.name + " " + shown, testID, v, nil, "client secret has a control character"})
+		}
+	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			c, err := NewClient(tc.id, tc.secret, tc.opts...)
 			require.Error(t, err)
 			assert.Nil(t, c)
 			assert.ErrorIs(t, err, ErrInvalidConfig)
 			assert.Contains(t, err.Error(), tc.wantErrContain)
+			assert.NotContains(t, err.Error(), "X-Injected", "the value is echoed")
+			if strings.ContainsFunc(tc.secret, isCTL) {
+				assertNoSecret(t, err.Error(), tc.secret)
+			}
+			if strings.ContainsFunc(tc.id, isCTL) {
+				assertNoSecret(t, err.Error(), tc.id)
+			}
 		})
 	}
 }
 
 func TestNewClient_UserInfoNotEchoed(t *testing.T) {
+	t.Parallel()
 	_, err := NewClient("id", "x", WithBaseURL("https://user:hunter2@api.cryptofuse.io"))
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "hunter2")
 }
 
 func TestNewClient_BaseURL(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		base       string
 		wantRevoke string
@@ -164,6 +113,7 @@ func TestNewClient_BaseURL(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.base, func(t *testing.T) {
+			t.Parallel()
 			c, err := NewClient("id", "x", WithBaseURL(tc.base))
 			require.NoError(t, err)
 			assert.Equal(t, tc.wantRevoke, c.revokeURL)
@@ -173,26 +123,25 @@ func TestNewClient_BaseURL(t *testing.T) {
 }
 
 func TestNewClient_Defaults(t *testing.T) {
+	t.Parallel()
 	c, err := NewClient("id", "x")
 	require.NoError(t, err)
 	assert.Equal(t, DefaultBaseURL+revokePath, c.revokeURL)
 	assert.Equal(t, DefaultBaseURL+tokenPath, c.tokenURL)
 	assert.Equal(t, "grant_type=client_credentials&scope=read+write", c.tokenForm)
 	assert.Equal(t, []string{"cryptofuse-go/" + Version}, c.userAgent)
+	assert.Equal(t, DefaultRetryPolicy, c.retry)
+	assert.Nil(t, c.logger, "no logger")
+	assert.False(t, c.issueFirst, "revoke first")
+	assert.Equal(t, DefaultTimeout, c.clock.timeout, "call timeout")
 	assert.Same(t, defaultHTTPClient(), c.hc, "clients without WithHTTPClient share one pool")
 	assert.True(t, c.boundCalls, "the default client has no Timeout, so calls without a deadline get DefaultTimeout")
-
-	tr, ok := c.hc.Transport.(*http.Transport)
-	require.True(t, ok, "default transport is %T", c.hc.Transport)
-	assert.GreaterOrEqual(t, tr.MaxIdleConnsPerHost, 64, "idle connections per host")
-	assert.Equal(t, tr.MaxIdleConnsPerHost, tr.MaxConnsPerHost, "connections per host: capped, and all of them may idle")
-	assert.NotZero(t, tr.ResponseHeaderTimeout)
-	assert.NotZero(t, tr.TLSHandshakeTimeout)
-	assert.NotZero(t, tr.IdleConnTimeout)
 	assert.NotNil(t, c.hc.CheckRedirect)
+	// transport_test.go checks the default client's transport.
 }
 
 func TestNewClient_BasicAuthEncoding(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, id, secret string
 		wantHeader       string // "" to check by decoding only
@@ -206,6 +155,7 @@ func TestNewClient_BasicAuthEncoding(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			c, err := NewClient(tc.id, tc.secret)
 			require.NoError(t, err)
 			require.Len(t, c.authorization, 1)
@@ -219,277 +169,24 @@ func TestNewClient_BasicAuthEncoding(t *testing.T) {
 	}
 }
 
-func TestRedirectsAreNotFollowed(t *testing.T) {
-	for _, status := range []int{301, 302, 303, 307, 308} {
-		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			var elsewhere atomic.Int32
-			other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				elsewhere.Add(1)
-			}))
-			t.Cleanup(other.Close)
-			// A caller's client that would follow redirects: ours must not.
-			hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
-			c, _ := setupServer(t, func(w http.ResponseWriter, r *http.Request) {
-				http.Redirect(w, r, other.URL+r.URL.Path, status)
-			}, WithHTTPClient(hc))
-
-			err := c.Revoke(context.Background(), testToken, AccessTokenHint)
-			var e *Error
-			require.ErrorAs(t, err, &e)
-			assert.Equal(t, status, e.StatusCode)
-			assert.Contains(t, err.Error(), "redirect not followed")
-
-			_, err = c.Token(context.Background())
-			require.ErrorAs(t, err, &e)
-			assert.Equal(t, status, e.StatusCode)
-			assert.Zero(t, elsewhere.Load(), "requests that reached the redirect target")
-		})
-	}
-}
-
-// TestConnectionReuse checks that sequential calls, with error answers and
-// their bodies among them, go over one TCP connection.
-func TestConnectionReuse(t *testing.T) {
-	answers := []struct {
-		status int
-		ctype  string
-		body   string
-	}{
-		{200, "text/html; charset=utf-8", ""},
-		{400, "application/json", `{"error": "invalid_request", "error_description": "Missing token parameter."}`},
-		{401, "application/json", `{"error": "invalid_client"}`},
-		{503, "text/html", "<html>" + strings.Repeat("busy ", 20000) + "</html>"}, // ~100 KB, past the error read cap
-		{500, "text/html", strings.Repeat("x", maxErrorBodySize)},                 // exactly the cap: the EOF is left to the drain
-		{200, "application/json", tokenJSON1},
-	}
-	var i atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a := answers[int(i.Add(1)-1)%len(answers)]
-		w.Header().Set("Content-Type", a.ctype)
-		w.WriteHeader(a.status)
-		io.WriteString(w, a.body)
-	}))
-	var conns atomic.Int32
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL), noRetry)
+func TestClientFormatIsRedacted(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient("my-client", testSecret, WithBaseURL("https://host/auth"))
 	require.NoError(t, err)
-
-	const rounds = 5
-	for n := 0; n < rounds*len(answers); n++ {
-		_ = c.Revoke(context.Background(), testToken, AccessTokenHint)
-	}
-	_, err = c.Token(context.Background()) // also after a kept body
-	require.Error(t, err, "answer %d", i.Load())
-	_, _ = c.Token(context.Background())
-
-	assert.Equal(t, int32(rounds*len(answers)+2), i.Load(), "requests served")
-	assert.Equal(t, int32(1), conns.Load(), "TCP connections opened")
-}
-
-// countingTransport counts the response body bytes its caller reads.
-type countingTransport struct {
-	rt   http.RoundTripper
-	read atomic.Int64
-}
-
-func (ct *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := ct.rt.RoundTrip(r)
-	if resp != nil {
-		resp.Body = &countingBody{ReadCloser: resp.Body, n: &ct.read}
-	}
-	return resp, err
-}
-
-type countingBody struct {
-	io.ReadCloser
-	n *atomic.Int64
-}
-
-func (b *countingBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	b.n.Add(int64(n))
-	return n, err
-}
-
-// TestHugeBodiesAreCapped sends a 100 MiB answer and checks how much of it the
-// client reads and allocates.
-func TestHugeBodiesAreCapped(t *testing.T) {
-	const huge = 100 << 20
-	chunk := []byte(strings.Repeat("A", 32<<10))
-	cases := []struct {
-		name     string
-		status   int
-		call     func(*Client) error
-		wantRead int64
-	}{
-		{"error body", 500, func(c *Client) error { return c.Revoke(context.Background(), testToken, "") }, maxErrorBodySize + maxDrainSize},
-		{"token body", 200, func(c *Client) error { _, err := c.Token(context.Background()); return err }, maxBodySize + 1 + maxDrainSize},
-		{"revoke success body", 200, func(c *Client) error { return c.Revoke(context.Background(), testToken, "") }, maxDrainSize},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Length", fmt.Sprint(huge))
-				w.WriteHeader(tc.status)
-				for sent := 0; sent < huge; sent += len(chunk) {
-					if _, err := w.Write(chunk); err != nil {
-						return
-					}
-				}
-			}))
-			t.Cleanup(srv.Close)
-			ct := &countingTransport{rt: &http.Transport{}}
-			c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: ct}), noRetry)
-			require.NoError(t, err)
-
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			err = tc.call(c)
-			runtime.ReadMemStats(&after)
-
-			if tc.status != 200 || tc.name == "token body" {
-				var e *Error
-				require.ErrorAs(t, err, &e)
-				assert.Equal(t, tc.status, e.StatusCode)
-			} else {
-				require.NoError(t, err)
-			}
-			assert.LessOrEqual(t, ct.read.Load(), tc.wantRead, "bytes read of a %d-byte body", huge)
-			assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "bytes allocated during the call")
-		})
-	}
-}
-
-// hang blocks a handler until its client goes away or the test ends. It
-// reads the request body first, so that the server notices a closed
-// connection.
-func hang(t *testing.T) func(http.ResponseWriter, *http.Request) {
-	t.Helper()
-	release := make(chan struct{})
-	t.Cleanup(func() { close(release) }) // runs before the server's Close
-	return func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		select {
-		case <-release:
-		case <-r.Context().Done():
+	want := `cryptofuse.Client{BaseURL:"https://host/auth", ClientID:"my-client", ClientSecret:[redacted]}`
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+		for _, arg := range []any{c, *c, struct{ C *Client }{c}, []*Client{c}} {
+			got := fmt.Sprintf(verb, arg)
+			assert.Contains(t, got, want, "Sprintf(%q, %T)", verb, arg)
+			assertNoSecret(t, got, testSecret)
 		}
 	}
 }
 
-func TestContextDeadline(t *testing.T) {
-	stalled := func(status int, partial string) func(t *testing.T) http.HandlerFunc {
-		return func(t *testing.T) http.HandlerFunc {
-			wait := hang(t)
-			return func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				w.Header().Set("Content-Length", "100")
-				w.WriteHeader(status)
-				io.WriteString(w, partial)
-				w.(http.Flusher).Flush()
-				wait(w, r)
-			}
-		}
-	}
-	cases := []struct {
-		name       string
-		handler    func(t *testing.T) http.HandlerFunc
-		wantStatus int // of the *Error; 0: no *Error
-	}{
-		{"no headers", func(t *testing.T) http.HandlerFunc { return hang(t) }, 0},
-		{"stalled token body", stalled(200, `{"access_token": "`), 0},
-		{"stalled error body", stalled(400, `{"error": "invalid_`), 400},
-		{"stalled redirect body", stalled(302, `<html>`), 302},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewUnstartedServer(nil)
-			t.Cleanup(srv.Close)
-			srv.Config.Handler = tc.handler(t) // its cleanup runs before Close
-			srv.Start()
-			c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL))
-			require.NoError(t, err)
-			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-			defer cancel()
-			start := time.Now()
-			_, err = c.Token(ctx)
-			require.Error(t, err)
-			assert.ErrorIs(t, err, context.DeadlineExceeded)
-			assert.Less(t, time.Since(start), 5*time.Second, "the call outlived its deadline")
-			var e *Error
-			if tc.wantStatus == 0 {
-				assert.False(t, errors.As(err, &e), "got an *Error for a call that got no answer: %v", err)
-			} else if assert.ErrorAs(t, err, &e) {
-				assert.Equal(t, tc.wantStatus, e.StatusCode)
-				assert.Contains(t, err.Error(), "reading the response body")
-				if tc.wantStatus/100 == 3 {
-					assert.Contains(t, err.Error(), "redirect not followed; ")
-				}
-			}
-		})
-	}
-}
-
-func TestZeroClient(t *testing.T) {
-	var c Client // not built by NewClient: an error, not a panic
-	err := c.Revoke(context.Background(), testToken, "")
-	assert.ErrorContains(t, err, "not built by NewClient")
-	_, err = c.Token(context.Background())
-	assert.ErrorContains(t, err, "not built by NewClient")
-}
-
-func TestDefaultTimeoutWithoutDeadline(t *testing.T) {
-	old := defaultTimeout
-	defaultTimeout = 100 * time.Millisecond
-	t.Cleanup(func() { defaultTimeout = old })
-	srv := httptest.NewUnstartedServer(nil)
-	t.Cleanup(srv.Close)
-	srv.Config.Handler = http.HandlerFunc(hang(t))
-	srv.Start()
-	c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL))
-	require.NoError(t, err)
-	err = c.Revoke(context.Background(), testToken, "")
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
-}
-
-func TestCancelledContextSendsNothing(t *testing.T) {
-	var hits atomic.Int32
-	c, _ := setupServer(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1) })
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	err := c.Revoke(ctx, testToken, AccessTokenHint)
-	assert.ErrorIs(t, err, context.Canceled)
-	_, err = c.Token(ctx)
-	assert.ErrorIs(t, err, context.Canceled)
-	assert.Zero(t, hits.Load(), "requests sent")
-}
-
-func TestNilContext(t *testing.T) {
-	c, mt := setup(t)
-	//lint:ignore SA1012 testing the nil-context guard
-	err := c.Revoke(nil, testToken, "")
-	assert.ErrorContains(t, err, "nil Context")
-	assert.Zero(t, mt.GetTotalCallCount())
-}
-
-func TestTransportErrorWrapsCause(t *testing.T) {
-	c, mt := setup(t)
-	cause := errors.New("connection reset by peer")
-	mt.RegisterResponder(http.MethodPost, mockBase+revokePath, httpmock.NewErrorResponder(cause))
-	err := c.Revoke(context.Background(), testToken, "")
-	assert.ErrorIs(t, err, cause)
-	var uerr *url.Error
-	assert.ErrorAs(t, err, &uerr)
-	assert.True(t, strings.HasPrefix(err.Error(), "cryptofuse: revoke: "), "got %q", err)
-}
-
+// TestConcurrentUse shares one Client between goroutines that revoke, issue
+// and rotate against a real server.
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	var tokens, revokes atomic.Int32
 	c, _ := setupServer(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -545,116 +242,141 @@ func TestConcurrentUse(t *testing.T) {
 	assert.Equal(t, workers*wantTokens, tokens.Load(), "token requests")
 }
 
-func TestClientFormatIsRedacted(t *testing.T) {
-	c, err := NewClient("my-client", testSecret, WithBaseURL("https://host/auth"))
+// TestConcurrentCallsUnderFaults shares one Client between many goroutines
+// that revoke, issue and rotate while the fake server answers some requests
+// with 503 and 429 and drops some connections. With enough attempts every
+// call succeeds, and the server's state agrees with what the calls returned.
+// Run it with -race.
+func TestConcurrentCallsUnderFaults(t *testing.T) {
+	t.Parallel()
+	sleep, waits := fakeSleep()
+	srv := cryptofusetest.NewServer(testID, testSecret)
+	t.Cleanup(srv.Close)
+	// Every other token's first revoke loses its connection; of the other
+	// revokes, one in 3 is answered 503 with Retry-After; one token request
+	// in 4 is answered 429. A request goes to the first fault that matches
+	// it, so the first, OncePerToken, takes each token's first revoke and
+	// the second takes its retries. A retry is another request, which a
+	// fault may take again: 20 attempts make the chance that all of one
+	// call's attempts fail negligible.
+	srv.InjectFault(-1, cryptofusetest.Fault{Path: cryptofusetest.RevokePath, Drop: true, OncePerToken: true, Every: 2})
+	srv.InjectFault(-1, cryptofusetest.Fault{Path: cryptofusetest.RevokePath, Status: http.StatusServiceUnavailable, RetryAfter: "1", Every: 3})
+	srv.InjectFault(-1, cryptofusetest.Fault{Path: cryptofusetest.TokenPath, Status: http.StatusTooManyRequests, Every: 4})
+	c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL), WithRetry(RetryPolicy{MaxAttempts: 20}), sleep)
 	require.NoError(t, err)
-	want := `cryptofuse.Client{BaseURL:"https://host/auth", ClientID:"my-client", ClientSecret:[redacted]}`
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
-		for _, arg := range []any{c, *c, struct{ C *Client }{c}, []*Client{c}} {
-			got := fmt.Sprintf(verb, arg)
-			assert.Contains(t, got, want, "Sprintf(%q, %T)", verb, arg)
-			assertNoSecret(t, got, testSecret)
-		}
+
+	const goroutines, rounds = 16, 12
+	type result struct {
+		revoked, issued, rotatedOld, rotatedNew []string
+		errs                                    []error
 	}
+	results := make([]result, goroutines)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			r := &results[g]
+			for i := range rounds {
+				switch i % 3 {
+				case 0:
+					tok := srv.IssueToken(testID, "")
+					if err := c.Revoke(ctx, tok, AccessTokenHint); err != nil {
+						r.errs = append(r.errs, err)
+						continue
+					}
+					r.revoked = append(r.revoked, tok)
+				case 1:
+					tok, err := c.Token(ctx)
+					if err != nil {
+						r.errs = append(r.errs, err)
+						continue
+					}
+					r.issued = append(r.issued, tok.AccessToken)
+				case 2:
+					old := srv.IssueToken(testID, "")
+					tok, err := c.RotateToken(ctx, old)
+					if err != nil {
+						r.errs = append(r.errs, err)
+						continue
+					}
+					r.rotatedOld = append(r.rotatedOld, old)
+					r.rotatedNew = append(r.rotatedNew, tok.AccessToken)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	var calls int
+	for g, r := range results {
+		for _, err := range r.errs {
+			t.Errorf("goroutine %d: %v", g, err)
+			assertNoSecret(t, err.Error(), testSecret)
+		}
+		for _, tok := range append(r.revoked, r.rotatedOld...) {
+			assert.False(t, srv.Active(tok), "revoked token still active")
+		}
+		for _, tok := range append(r.issued, r.rotatedNew...) {
+			assert.True(t, srv.Active(tok), "issued token not active")
+		}
+		calls += len(r.revoked) + len(r.issued) + len(r.rotatedOld)
+	}
+	assert.Equal(t, goroutines*rounds, calls, "calls that succeeded")
+
+	n := srv.Counts()
+	t.Logf("server saw %+v", n)
+	// Every faulted request was retried once more, so the requests sent
+	// are the calls' own plus one per fault: 4 revokes (one per revoke
+	// call, one per rotation) and 4 token requests (one per token call,
+	// one per rotation) per 3 rounds.
+	wantRevokes, wantTokens := goroutines*rounds*2/3, goroutines*rounds*2/3
+	assert.Equal(t, wantRevokes+wantTokens+n.Faulted, n.Revoke+n.Token, "requests sent: one per call step, plus one per fault")
+	assert.Greater(t, n.Faulted, goroutines*rounds/4, "faults injected")
+	assert.Len(t, waits(), n.Faulted, "one wait per fault")
+	assert.LessOrEqual(t, n.Connections, goroutines+n.Faulted, "connections: reused, but for the dropped ones")
 }
 
-// assertNoSecret fails if s holds any secret, raw, form-encoded or in the
-// Basic header's base64.
-func assertNoSecret(t *testing.T, s string, secrets ...string) {
-	t.Helper()
-	for _, sec := range secrets {
-		for _, form := range []string{sec, url.QueryEscape(sec), base64.StdEncoding.EncodeToString([]byte(sec))} {
-			if strings.Contains(s, form) {
-				t.Errorf("%q contains the secret %q", s, form)
-			}
-		}
-	}
-}
+// TestConcurrentCallsUnderFaults_GiveUp: with the default policy and a
+// server that always answers 503, every call gives up with a typed error
+// after 3 attempts, and none leaks a secret.
+func TestConcurrentCallsUnderFaults_GiveUp(t *testing.T) {
+	t.Parallel()
+	sleep, _ := fakeSleep()
+	srv := cryptofusetest.NewServer(testID, testSecret)
+	t.Cleanup(srv.Close)
+	srv.InjectFault(-1, cryptofusetest.Fault{Status: http.StatusServiceUnavailable})
+	c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL), sleep)
+	require.NoError(t, err)
 
-// TestSecretsNeverLeak provokes every kind of failure from a hostile server
-// that echoes what it knows, and checks that no error shows a secret.
-func TestSecretsNeverLeak(t *testing.T) {
-	const secret = "p+ss:w%rd&/=é-SECRET"
-	const token = "tok+en/=&%-TOKEN-é"
-	cases := []struct {
-		name       string
-		status     int // 0: the handler below writes its own answer
-		handler    http.HandlerFunc
-		revokeFine bool // a 2xx revoke is a success, not an error
-	}{
-		{name: "4xx echoing everything", status: 401},
-		{name: "200 with an error echoing everything", status: 200, revokeFine: true},
-		{name: "5xx HTML echoing everything", handler: func(w http.ResponseWriter, r *http.Request) {
-			body, _ := io.ReadAll(r.Body)
-			w.WriteHeader(500)
-			fmt.Fprintf(w, "<html>%s %s %s</html>", r.Header.Get("Authorization"), body, secret)
-		}},
-		{name: "redirect carrying everything", handler: func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Location", "https://evil.example/?"+url.QueryEscape(secret+token))
-			w.WriteHeader(307)
-		}},
-		{name: "connection dropped", handler: func(w http.ResponseWriter, r *http.Request) {
-			conn, _, _ := w.(http.Hijacker).Hijack()
-			conn.Close()
-		}},
-		{name: "non-JSON 200 echoing the request", revokeFine: true, handler: func(w http.ResponseWriter, r *http.Request) {
-			body, _ := io.ReadAll(r.Body)
-			fmt.Fprintf(w, "%s %s", r.Header.Get("Authorization"), body)
-		}},
+	const goroutines = 16
+	errs := make([]error, goroutines)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch g % 3 {
+			case 0:
+				errs[g] = c.Revoke(context.Background(), testToken, "")
+			case 1:
+				_, errs[g] = c.Token(context.Background())
+			case 2:
+				_, errs[g] = c.RotateToken(context.Background(), testToken)
+			}
+		}()
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			var mu sync.Mutex
-			var seen []string // tokens the server was sent: it may echo them later
-			h := tc.handler
-			if h == nil {
-				h = func(w http.ResponseWriter, r *http.Request) {
-					body, _ := io.ReadAll(r.Body)
-					form, _ := url.ParseQuery(string(body))
-					mu.Lock()
-					if tok := form.Get("token"); tok != "" {
-						seen = append(seen, tok)
-					}
-					all := r.Header.Get("Authorization") + " " + string(body) + " " + secret + " " + url.QueryEscape(secret) + " " + strings.Join(seen, " ")
-					mu.Unlock()
-					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(tc.status)
-					_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client " + all, "error_description": all, "error_uri": "https://x/" + all})
-				}
-			}
-			srv := httptest.NewServer(h)
-			t.Cleanup(srv.Close)
-			c, err := NewClient(testID, secret, WithBaseURL(srv.URL))
-			require.NoError(t, err)
-			creds := c.authorization[0][len("Basic "):]
-
-			// Token first: it cannot scrub a token it was never given, and the
-			// server has seen none yet. RotateToken's issue step can, and must.
-			_, tokenErr := c.Token(context.Background())
-			revokeErr := c.Revoke(context.Background(), token, AccessTokenHint)
-			_, rotateErr := c.RotateToken(context.Background(), token)
-			errs := []error{tokenErr, rotateErr}
-			if tc.revokeFine {
-				assert.NoError(t, revokeErr)
-			} else {
-				errs = append(errs, revokeErr)
-			}
-			for _, err := range errs {
-				require.Error(t, err)
-				for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
-					assertNoSecret(t, fmt.Sprintf(verb, err), secret, token, creds)
-				}
-				var e *Error
-				if errors.As(err, &e) {
-					for _, field := range []string{e.Code, e.Description, e.URI} {
-						assertNoSecret(t, field, secret, token, creds)
-					}
-				}
-			}
-			for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-				assertNoSecret(t, fmt.Sprintf(verb, c), secret, creds)
-				assertNoSecret(t, fmt.Sprintf(verb, *c), secret, creds)
-			}
-		})
+	wg.Wait()
+	for g, err := range errs {
+		var e *Error
+		require.ErrorAs(t, err, &e, "goroutine %d", g)
+		assert.Equal(t, http.StatusServiceUnavailable, e.StatusCode)
+		assert.Equal(t, 3, e.attempts, "attempts")
+		var re *RotateError
+		assert.Equal(t, g%3 == 2, errors.As(err, &re), "a RotateError from RotateToken only")
+		assertNoSecret(t, err.Error(), testSecret, testToken)
 	}
+	assert.Equal(t, goroutines*3, srv.Counts().Revoke+srv.Counts().Token, "requests: 3 attempts per call")
 }

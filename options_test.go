@@ -1,6 +1,7 @@
 package cryptofuse
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
@@ -11,6 +12,7 @@ import (
 )
 
 func TestWithHTTPClient_CopiedNotMutated(t *testing.T) {
+	t.Parallel()
 	follow := func(*http.Request, []*http.Request) error { return nil }
 	hc := &http.Client{Timeout: 5 * time.Second, CheckRedirect: follow}
 	c, err := NewClient("id", "x", WithHTTPClient(hc))
@@ -25,6 +27,7 @@ func TestWithHTTPClient_CopiedNotMutated(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
+	t.Parallel()
 	scopes := []string{"read", "write"}
 	cases := []struct {
 		name          string
@@ -41,6 +44,7 @@ func TestOptions(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			c, err := NewClient("id", "x", tc.opts...)
 			require.NoError(t, err)
 			assert.Equal(t, tc.wantTokenForm, c.tokenForm)
@@ -50,10 +54,61 @@ func TestOptions(t *testing.T) {
 }
 
 func TestWithScopes_CopiesItsArgument(t *testing.T) {
+	t.Parallel()
 	scopes := []string{"read", "write"}
 	opt := WithScopes(scopes...)
 	scopes[0] = "admin"
 	c, err := NewClient("id", "x", opt)
 	require.NoError(t, err)
 	assert.Equal(t, "grant_type=client_credentials&scope=read+write", c.tokenForm)
+}
+
+// TestWithClock: withClock replaces the fields it is given and keeps the
+// system clock's for the others; a later withClock adds to an earlier one.
+func TestWithClock(t *testing.T) {
+	t.Parallel()
+	at := testNow
+	now := func() time.Time { return at }
+	jitter := func(n int64) int64 { return n / 2 }
+	var slept []time.Duration
+	sleep := func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
+	cases := []struct {
+		name        string
+		opts        []Option
+		wantNow     bool // now is the fixed one
+		wantJitter  bool
+		wantSleep   bool
+		wantTimeout time.Duration
+	}{
+		{"none", nil, false, false, false, DefaultTimeout},
+		{"zero clock", []Option{withClock(clock{})}, false, false, false, DefaultTimeout},
+		{"now only", []Option{withClock(clock{now: now})}, true, false, false, DefaultTimeout},
+		{"timeout only", []Option{withClock(clock{timeout: time.Second})}, false, false, false, time.Second},
+		{"each in turn", []Option{withClock(clock{now: now}), withClock(clock{jitter: jitter}), withClock(clock{sleep: sleep}), callTimeout(time.Minute)},
+			true, true, true, time.Minute},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := NewClient("id", "x", tc.opts...)
+			require.NoError(t, err)
+			k := c.clock
+			if got := k.now().Equal(at); got != tc.wantNow {
+				t.Errorf("now() = %v: fixed %v, want %v", k.now(), got, tc.wantNow)
+			}
+			if got := k.jitter(1000) == 500; got != tc.wantJitter {
+				t.Errorf("jitter is the test's: got %v, want %v", got, tc.wantJitter)
+			}
+			slept = nil
+			if tc.wantSleep {
+				require.NoError(t, k.sleep(context.Background(), time.Hour))
+				assert.Equal(t, []time.Duration{time.Hour}, slept, "the test's sleep ran")
+			} else {
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				assert.ErrorIs(t, k.sleep(ctx, time.Hour), context.Canceled, "the system sleep")
+				assert.Empty(t, slept, "the test's sleep ran")
+			}
+			assert.Equal(t, tc.wantTimeout, k.timeout, "timeout")
+		})
+	}
 }

@@ -1,98 +1,22 @@
 package cryptofuse
 
 import (
-	"bytes"
 	"context"
-	"crypto/x509"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// noRetry turns retries off, for tests about a single attempt.
-var noRetry = WithRetry(RetryPolicy{MaxAttempts: 1})
-
-// fakeSleep replaces sleep for the test: waits are recorded, not slept, and
-// return at once unless ctx is already done.
-func fakeSleep(t *testing.T) func() []time.Duration {
-	t.Helper()
-	var mu sync.Mutex
-	var waits []time.Duration
-	orig := sleep
-	sleep = func(ctx context.Context, d time.Duration) error {
-		mu.Lock()
-		waits = append(waits, d)
-		mu.Unlock()
-		return ctx.Err()
-	}
-	t.Cleanup(func() { sleep = orig })
-	return func() []time.Duration {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]time.Duration(nil), waits...)
-	}
-}
-
-// halfJitter makes every backoff wait half its ceiling, so waits are
-// predictable.
-func halfJitter(t *testing.T) {
-	t.Helper()
-	orig := jitter
-	jitter = func(n int64) int64 { return n / 2 }
-	t.Cleanup(func() { jitter = orig })
-}
-
-// step is one answer of a scripted server: an HTTP answer, or a transport
-// error instead of one.
-type step struct {
-	a   answer
-	err error
-}
-
-// script answers with steps in order and repeats the last one.
-func script(steps ...step) httpmock.Responder {
-	var i atomic.Int32
-	return func(r *http.Request) (*http.Response, error) {
-		n := int(i.Add(1)) - 1
-		s := steps[min(n, len(steps)-1)]
-		if s.err != nil {
-			return nil, s.err
-		}
-		return s.a.responder()(r)
-	}
-}
-
-var (
-	ok200       = step{a: answer{200, jsonHeader(), tokenJSON1}} // a token answer; Revoke ignores the body
-	dialRefused = step{err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
-	connReset   = step{err: &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}}
-	badCert     = step{err: x509.UnknownAuthorityError{}}
-)
-
-func status(code int, retryAfter string) step {
-	h := http.Header{}
-	if retryAfter != "" {
-		h.Set("Retry-After", retryAfter)
-	}
-	return step{a: answer{code, h, "<html>" + http.StatusText(code) + "</html>"}}
-}
-
-func oauthError(code int, errCode string) step {
-	return step{a: answer{code, jsonHeader(), `{"error": "` + errCode + `"}`}}
-}
 
 // TestRetryPolicy checks, call by call, what is retried, how often and after
 // which waits, under the default policy unless a case sets another.
@@ -159,23 +83,16 @@ func TestRetryPolicy(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			setNow(t, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
-			waits := fakeSleep(t)
-			halfJitter(t)
-			var opts []Option
+			t.Parallel()
+			sleep, waits := fakeSleep()
+			opts := []Option{fixedNow(testNow), sleep, halfJitter}
 			if tc.policy != nil {
 				opts = append(opts, WithRetry(*tc.policy))
 			}
 			c, mt := setup(t, opts...)
-			path := map[string]string{opRevoke: revokePath, opToken: tokenPath}[tc.op]
-			mt.RegisterResponder(http.MethodPost, mockBase+path, script(tc.steps...))
+			mt.RegisterResponder(http.MethodPost, mockBase+pathOf[tc.op], script(tc.steps...))
 
-			var err error
-			if tc.op == opRevoke {
-				err = c.Revoke(context.Background(), testToken, AccessTokenHint)
-			} else {
-				_, err = c.Token(context.Background())
-			}
+			err := callOp(context.Background(), c, tc.op)
 
 			assert.Equal(t, tc.wantAttempts, mt.GetTotalCallCount(), "requests sent")
 			assert.Equal(t, tc.wantWaits, waits(), "waits between attempts")
@@ -198,7 +115,7 @@ func TestRetryPolicy(t *testing.T) {
 }
 
 func TestRetryPolicy_AttemptsInMessage(t *testing.T) {
-	fakeSleep(t)
+	t.Parallel()
 	cases := []struct {
 		name  string
 		op    string
@@ -212,15 +129,11 @@ func TestRetryPolicy_AttemptsInMessage(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, mt := setup(t)
-			path := map[string]string{opRevoke: revokePath, opToken: tokenPath}[tc.op]
-			mt.RegisterResponder(http.MethodPost, mockBase+path, script(tc.steps...))
-			var err error
-			if tc.op == opRevoke {
-				err = c.Revoke(context.Background(), testToken, "")
-			} else {
-				_, err = c.Token(context.Background())
-			}
+			t.Parallel()
+			sleep, _ := fakeSleep()
+			c, mt := setup(t, sleep)
+			mt.RegisterResponder(http.MethodPost, mockBase+pathOf[tc.op], script(tc.steps...))
+			err := callOp(context.Background(), c, tc.op)
 			require.Error(t, err)
 			assert.Equal(t, tc.want, err.Error())
 		})
@@ -228,10 +141,8 @@ func TestRetryPolicy_AttemptsInMessage(t *testing.T) {
 }
 
 func TestRetryPolicy_Backoff(t *testing.T) {
-	orig := jitter
-	jitter = func(n int64) int64 { return n - 1 } // the top of the range
-	t.Cleanup(func() { jitter = orig })
-
+	t.Parallel()
+	top := func(n int64) int64 { return n - 1 } // the top of the range
 	const ms = time.Millisecond
 	cases := []struct {
 		name   string
@@ -250,7 +161,7 @@ func TestRetryPolicy_Backoff(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.policy.backoff(tc.n); got != tc.want {
+			if got := tc.policy.backoff(tc.n, top); got != tc.want {
 				t.Errorf("backoff(%d) = %v, want %v", tc.n, got, tc.want)
 			}
 		})
@@ -258,6 +169,7 @@ func TestRetryPolicy_Backoff(t *testing.T) {
 }
 
 func TestWithRetry_Validation(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		policy  RetryPolicy
@@ -288,13 +200,16 @@ func TestWithRetry_Validation(t *testing.T) {
 }
 
 // TestRetry_WaitPastDeadlineIsNotSlept: a Retry-After longer than what is
-// left of the deadline returns the 503 at once, with its RetryAfter.
+// left of the deadline returns the 503 at once, with its RetryAfter. The
+// Client's clock is fixed and the ctx's deadline is one second after it and
+// never passes, so what is left is exactly 1 s.
 func TestRetry_WaitPastDeadlineIsNotSlept(t *testing.T) {
-	waits := fakeSleep(t)
-	c, mt := setup(t)
+	t.Parallel()
+	sleep, waits := fakeSleep()
+	logger, buf := logCapture(t)
+	c, mt := setup(t, sleep, fixedNow(testNow), WithLogger(logger))
 	mt.RegisterResponder(http.MethodPost, mockBase+revokePath, script(status(503, "5"), ok200))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
+	ctx := newManualDeadline(testNow.Add(time.Second))
 
 	err := c.Revoke(ctx, testToken, "")
 
@@ -305,17 +220,15 @@ func TestRetry_WaitPastDeadlineIsNotSlept(t *testing.T) {
 	assert.Empty(t, waits(), "waits slept")
 	assert.Equal(t, 1, mt.GetTotalCallCount(), "requests sent")
 	assert.False(t, errors.Is(err, context.DeadlineExceeded), "the deadline has not passed")
-	assert.NoError(t, ctx.Err(), "returned before the deadline")
+	assert.Contains(t, buf.String(), `gave_up="wait would pass the deadline"`)
 }
 
-// TestRetry_DefaultTimeoutBoundsWaits: a ctx without a deadline gets
-// DefaultTimeout, and waits past it are not slept either.
+// TestRetry_DefaultTimeoutBoundsWaits: a ctx without a deadline gets the call
+// timeout, and waits past it are not slept either.
 func TestRetry_DefaultTimeoutBoundsWaits(t *testing.T) {
-	waits := fakeSleep(t)
-	orig := defaultTimeout
-	defaultTimeout = 2 * time.Second
-	t.Cleanup(func() { defaultTimeout = orig })
-	c, mt := setup(t)
+	t.Parallel()
+	sleep, waits := fakeSleep()
+	c, mt := setup(t, sleep, callTimeout(2*time.Second))
 	mt.RegisterResponder(http.MethodPost, mockBase+revokePath, script(status(503, "3"), ok200))
 
 	err := c.Revoke(context.Background(), testToken, "")
@@ -324,58 +237,95 @@ func TestRetry_DefaultTimeoutBoundsWaits(t *testing.T) {
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, 3*time.Second, e.RetryAfter)
 	assert.Empty(t, waits(), "waits slept")
+	assert.Equal(t, 1, mt.GetTotalCallCount(), "requests sent")
 }
 
 // TestRetry_CancelStopsWait: cancelling ctx during a wait ends it at once;
-// the error is the last answer and wraps context.Canceled.
+// the error is the last answer and wraps context.Canceled. The clock's sleep
+// cancels ctx as the 9 s wait starts and then sleeps for real (sleepCtx),
+// which must return at once.
 func TestRetry_CancelStopsWait(t *testing.T) {
-	c, mt := setup(t)
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	mt.RegisterResponder(http.MethodPost, mockBase+revokePath, func(r *http.Request) (*http.Response, error) {
-		time.AfterFunc(20*time.Millisecond, cancel) // while the client waits 9 s
-		return status(503, "9").a.responder()(r)
+	sleep, waits := recordSleep(func(ctx context.Context, d time.Duration) error {
+		cancel()
+		return sleepCtx(ctx, d)
 	})
+	c, mt := setup(t, sleep)
+	mt.RegisterResponder(http.MethodPost, mockBase+revokePath, script(status(503, "9"), ok200))
 
-	start := time.Now()
 	err := c.Revoke(ctx, testToken, "")
-	elapsed := time.Since(start)
 
 	require.ErrorIs(t, err, context.Canceled)
 	var e *Error
 	require.ErrorAs(t, err, &e, "still the 503's *Error")
 	assert.Equal(t, 503, e.StatusCode)
 	assert.Equal(t, 9*time.Second, e.RetryAfter)
+	assert.Equal(t, []time.Duration{9 * time.Second}, waits(), "waits begun")
 	assert.Equal(t, 1, mt.GetTotalCallCount(), "requests sent")
-	assert.Less(t, elapsed, 8*time.Second, "the 9 s wait was cut short")
 	assert.Contains(t, err.Error(), "not retried: context canceled")
+}
+
+// cancelThenAnswer is a RoundTripper that cancels the request's context and
+// then answers itself, as a server whose answer arrives just as the caller
+// gives up. Unlike a responder run by httpmock, which races the answer
+// against a watcher of ctx.Done(), it always returns the answer.
+type cancelThenAnswer struct {
+	cancel context.CancelFunc
+	a      answer
+	calls  atomic.Int32
+}
+
+func (rt *cancelThenAnswer) RoundTrip(*http.Request) (*http.Response, error) {
+	rt.calls.Add(1)
+	rt.cancel()
+	return rt.a.response(), nil
 }
 
 // TestRetry_ContextDoneAfterAnswer: ctx ends while a retryable answer is on
 // its way; no retry, and the error says why.
 func TestRetry_ContextDoneAfterAnswer(t *testing.T) {
-	waits := fakeSleep(t)
-	c, mt := setup(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	mt.RegisterResponder(http.MethodPost, mockBase+revokePath, func(r *http.Request) (*http.Response, error) {
-		cancel()
-		return status(502, "").a.responder()(r)
-	})
+	t.Parallel()
+	cases := []struct {
+		name       string
+		op         string
+		answer     answer
+		wantStatus int
+	}{
+		{"revoke 502", opRevoke, status(502, "").a, 502},
+		{"revoke 503 with Retry-After", opRevoke, status(503, "1").a, 503},
+		{"token 503", opToken, status(503, "").a, 503},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			rt := &cancelThenAnswer{cancel: cancel, a: tc.answer}
+			sleep, waits := fakeSleep()
+			c, err := NewClient(testID, testSecret, WithHTTPClient(&http.Client{Transport: rt}), sleep)
+			require.NoError(t, err)
 
-	err := c.Revoke(ctx, testToken, "")
+			err = callOp(ctx, c, tc.op)
 
-	require.ErrorIs(t, err, context.Canceled)
-	var e *Error
-	require.ErrorAs(t, err, &e)
-	assert.Equal(t, 502, e.StatusCode)
-	assert.Empty(t, waits())
-	assert.Equal(t, 1, mt.GetTotalCallCount())
+			require.ErrorIs(t, err, context.Canceled)
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, tc.wantStatus, e.StatusCode)
+			assert.Contains(t, err.Error(), "not retried: context canceled")
+			assert.Empty(t, waits(), "waits")
+			assert.Equal(t, int32(1), rt.calls.Load(), "requests sent")
+		})
+	}
 }
 
 // TestRetry_RealServer runs the default policy against real loopback
-// servers, with real waits, as a caller sees it.
+// servers, as a caller sees it.
 func TestRetry_RealServer(t *testing.T) {
-	t.Run("503 Retry-After 1 then 200", func(t *testing.T) {
+	t.Parallel()
+	t.Run("503 Retry-After 1 then 200, slept for real", func(t *testing.T) {
+		t.Parallel()
 		var n atomic.Int32
 		c, _ := setupServer(t, func(w http.ResponseWriter, r *http.Request) {
 			if n.Add(1) == 1 {
@@ -388,42 +338,44 @@ func TestRetry_RealServer(t *testing.T) {
 		assert.GreaterOrEqual(t, time.Since(start), time.Second, "waited for Retry-After")
 		assert.Equal(t, int32(2), n.Load(), "requests served")
 	})
-	t.Run("Retry-After 30 under a 500 ms deadline", func(t *testing.T) {
+	t.Run("Retry-After 30 under a 20 s deadline", func(t *testing.T) {
+		t.Parallel()
 		var n atomic.Int32
+		sleep, waits := recordSleep(sleepCtx)
 		c, _ := setupServer(t, func(w http.ResponseWriter, r *http.Request) {
 			n.Add(1)
 			w.Header().Set("Retry-After", "30")
 			w.WriteHeader(http.StatusServiceUnavailable)
-		})
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		}, sleep)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		err := c.Revoke(ctx, testToken, "")
 		assert.NoError(t, ctx.Err(), "returned within the deadline")
 		var e *Error
 		require.ErrorAs(t, err, &e)
 		assert.Equal(t, 30*time.Second, e.RetryAfter)
+		assert.Empty(t, waits(), "waits slept")
 		assert.Equal(t, int32(1), n.Load(), "requests served")
 	})
 	for _, op := range []string{opRevoke, opToken} {
 		t.Run(op+": connection dropped, then 200", func(t *testing.T) {
-			fakeSleep(t)
+			t.Parallel()
+			sleep, _ := fakeSleep()
 			var n atomic.Int32
 			c, _ := setupServer(t, func(w http.ResponseWriter, r *http.Request) {
 				if n.Add(1) == 1 {
 					_, _ = io.Copy(io.Discard, r.Body)
 					conn, _, err := http.NewResponseController(w).Hijack()
-					require.NoError(t, err)
+					if err != nil {
+						t.Errorf("Hijack: %v", err)
+						return
+					}
 					_ = conn.Close()
 					return
 				}
 				io.WriteString(w, tokenJSON1)
-			})
-			var err error
-			if op == opRevoke {
-				err = c.Revoke(context.Background(), testToken, "")
-			} else {
-				_, err = c.Token(context.Background())
-			}
+			}, sleep)
+			err := callOp(context.Background(), c, op)
 			if op == opRevoke {
 				require.NoError(t, err, "revocation is idempotent: retried")
 				assert.Equal(t, int32(2), n.Load(), "requests served")
@@ -434,12 +386,13 @@ func TestRetry_RealServer(t *testing.T) {
 		})
 	}
 	t.Run("token: nothing listening", func(t *testing.T) {
-		waits := fakeSleep(t)
+		t.Parallel()
+		sleep, waits := fakeSleep()
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)
 		addr := ln.Addr().String()
 		require.NoError(t, ln.Close())
-		c, err := NewClient(testID, testSecret, WithBaseURL("http://"+addr))
+		c, err := NewClient(testID, testSecret, WithBaseURL("http://"+addr), sleep)
 		require.NoError(t, err)
 		_, err = c.Token(context.Background())
 		require.ErrorIs(t, err, syscall.ECONNREFUSED)
@@ -447,115 +400,11 @@ func TestRetry_RealServer(t *testing.T) {
 	})
 }
 
-// logCapture returns a debug-level logger writing text lines to a buffer.
-func logCapture(t *testing.T) (*slog.Logger, *bytes.Buffer) {
-	t.Helper()
-	var buf bytes.Buffer
-	return slog.New(slog.NewTextHandler(&syncWriter{w: &buf}, &slog.HandlerOptions{Level: slog.LevelDebug})), &buf
-}
-
-// syncWriter serializes writes from concurrent calls.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-func TestWithLogger(t *testing.T) {
-	fakeSleep(t)
-	halfJitter(t)
-	logger, buf := logCapture(t)
-	c, mt := setup(t, WithLogger(logger))
-	echo := `{"error": "invalid_client", "error_description": "bad secret ` + testSecret + ` for token ` + testToken + `"}`
-	mt.RegisterResponder(http.MethodPost, mockBase+revokePath, script(status(503, "1"), connReset, step{a: answer{401, jsonHeader(), echo}}))
-	mt.RegisterResponder(http.MethodPost, mockBase+tokenPath, script(ok200))
-
-	err := c.Revoke(context.Background(), testToken, AccessTokenHint)
-	require.ErrorIs(t, err, ErrInvalidClient)
-	tok, err := c.Token(context.Background())
-	require.NoError(t, err)
-
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	require.Len(t, lines, 4, "one line per attempt:\n%s", buf.String())
-	wants := [][]string{
-		{"level=DEBUG", `msg="cryptofuse: attempt"`, "op=revoke", "attempt=1", "status=503", "duration=", "retry_wait=1s", "(retry after 1s)"},
-		{"op=revoke", "attempt=2", "status=0", "connection reset by peer", "retry_wait=200ms"},
-		{"op=revoke", "attempt=3", "status=401", "invalid_client", `gave_up="not retryable"`},
-		{"op=token", "attempt=1", "status=200"},
-	}
-	for i, want := range wants {
-		for _, w := range want {
-			assert.Contains(t, lines[i], w, "line %d", i+1)
-		}
-	}
-	assert.NotContains(t, lines[2], "retry_wait", "a 401 is not retried")
-	assert.NotContains(t, lines[3], "error=", "success")
-	assert.NotContains(t, lines[3], "gave_up", "success")
-	assertNoSecret(t, buf.String(), testSecret, testToken, tok.AccessToken)
-}
-
-func TestWithLogger_GiveUpReasons(t *testing.T) {
-	fakeSleep(t)
-	cases := []struct {
-		name  string
-		steps []step
-		want  string
-	}{
-		{"attempts", []step{status(502, "")}, `gave_up="attempts exhausted"`},
-		{"max delay", []step{status(503, "60")}, `gave_up="Retry-After exceeds MaxDelay"`},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			logger, buf := logCapture(t)
-			c, mt := setup(t, WithLogger(logger))
-			mt.RegisterResponder(http.MethodPost, mockBase+revokePath, script(tc.steps...))
-			require.Error(t, c.Revoke(context.Background(), testToken, ""))
-			lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-			assert.Contains(t, lines[len(lines)-1], tc.want)
-		})
-	}
-}
-
-// TestNoLoggerLogsNothing: without WithLogger, nothing reaches slog's
-// default logger (or the log package), even under failures.
-func TestNoLoggerLogsNothing(t *testing.T) {
-	fakeSleep(t)
-	var buf bytes.Buffer
-	orig := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	t.Cleanup(func() { slog.SetDefault(orig) })
-
-	for _, opt := range []Option{nil, WithLogger(nil)} {
-		c, mt := setup(t, opt)
-		mt.RegisterResponder(http.MethodPost, mockBase+revokePath, script(status(503, ""), connReset))
-		mt.RegisterResponder(http.MethodPost, mockBase+tokenPath, script(ok200))
-		require.Error(t, c.Revoke(context.Background(), testToken, ""))
-		_, err := c.Token(context.Background())
-		require.NoError(t, err)
-	}
-	assert.Empty(t, buf.String(), "logged without a logger")
-}
-
-// TestWithLogger_LevelAboveDebug: a logger that does not want debug lines
-// gets none.
-func TestWithLogger_LevelAboveDebug(t *testing.T) {
-	var buf bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	c, mt := setup(t, WithLogger(logger), noRetry)
-	mt.RegisterResponder(http.MethodPost, mockBase+revokePath, script(status(503, "")))
-	require.Error(t, c.Revoke(context.Background(), testToken, ""))
-	assert.Empty(t, buf.String())
-}
-
 // TestRetry_ConnectionReuse: retried attempts go over the kept-alive
 // connection.
 func TestRetry_ConnectionReuse(t *testing.T) {
-	fakeSleep(t)
+	t.Parallel()
+	sleep, _ := fakeSleep()
 	var n, conns atomic.Int32
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1)%3 != 0 {
@@ -570,11 +419,138 @@ func TestRetry_ConnectionReuse(t *testing.T) {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL))
+	c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL), sleep)
 	require.NoError(t, err)
 	for i := 0; i < 10; i++ {
 		require.NoError(t, c.Revoke(context.Background(), testToken, ""))
 	}
 	assert.Equal(t, int32(30), n.Load(), "requests served")
 	assert.Equal(t, int32(1), conns.Load(), "TCP connections opened")
+}
+
+// TestParseRetryAfter reads Retry-After values (RFC 9110 §10.2.3), good and
+// hostile, at a fixed time: directly, and as the RetryAfter of the *Error
+// that a 503 carrying the value gives Revoke and Token.
+func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		in   string // "" sends no header
+		want time.Duration
+	}{
+		{"absent", "", 0},
+		{"zero", "0", 0},
+		{"one", "1", time.Second},
+		{"two minutes", "120", 2 * time.Minute},
+		{"an hour", "3600", time.Hour},
+		{"padded", " 5 ", 5 * time.Second},
+		{"negative", "-1", 0},
+		{"huge negative", "-9999999999999", 0},
+		{"plus sign", "+5", 0},
+		{"fraction", "1.5", 0},
+		{"exponent", "1e20", 0},
+		{"unit", "5s", 0},
+		{"hex", "0x10", 0},
+		{"garbage", "abc", 0},
+		{"word", "soon", 0},
+		{"DOT header value", `Bearer error="invalid_client"`, 0},
+		{"past the clamp", "99999999999", maxRetryAfter},
+		{"huge", "9999999999999", maxRetryAfter},
+		{"beyond uint64", "99999999999999999999999", maxRetryAfter},
+		// 20 or more digits, then garbage: strconv.ParseUint reports the
+		// overflow before the bad byte, which must not read as "huge".
+		{"digits then a letter", "20000000000000000000A", 0},
+		{"digits then a unit", "99999999999999999999999s", 0},
+		{"digits then a fraction", "184467440737095516160.5", 0},
+		{"date in 30 s", testNow.Add(30 * time.Second).Format(http.TimeFormat), 30 * time.Second},
+		{"date 30 s ago", testNow.Add(-30 * time.Second).Format(http.TimeFormat), 0},
+		{"date in an hour", testNow.Add(time.Hour).Format(http.TimeFormat), time.Hour},
+		{"date an hour ago", testNow.Add(-time.Hour).Format(http.TimeFormat), 0},
+		{"IMF-fixdate", "Wed, 25 Nov 2026 12:01:00 GMT", time.Minute},
+		{"RFC 850", "Wednesday, 25-Nov-26 12:01:00 GMT", time.Minute},
+		{"asctime", "Wed Nov 25 12:01:00 2026", time.Minute},
+		{"no such date", "Wed, 32 Nov 2026 12:01:00 GMT", 0},
+		{"the epoch", "Thu, 01 Jan 1970 00:00:00 GMT", 0},
+		// A date past what a Duration holds: date.Sub saturates above the
+		// clamp, which must still hold.
+		{"year 9999", "Fri, 31 Dec 9999 23:59:59 GMT", maxRetryAfter},
+		{"year 2400", "Sat, 01 Jan 2400 00:00:00 GMT", maxRetryAfter},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := parseRetryAfter(tc.in, testNow); got != tc.want {
+				t.Errorf("parseRetryAfter(%q) = %v, want %v", tc.in, got, tc.want)
+			}
+
+			h := jsonHeader()
+			if tc.in != "" {
+				h.Set("Retry-After", tc.in)
+			}
+			c, mt := setup(t, noRetry, fixedNow(testNow))
+			for _, op := range []string{opRevoke, opToken} {
+				mt.RegisterResponder(http.MethodPost, mockBase+pathOf[op],
+					answer{http.StatusServiceUnavailable, h, `{"error": "temporarily_unavailable"}`}.responder())
+				err := callOp(context.Background(), c, op)
+				var e *Error
+				if !errors.As(err, &e) {
+					t.Errorf("%s: got %v, want an *Error", op, err)
+					continue
+				}
+				if e.StatusCode != http.StatusServiceUnavailable {
+					t.Errorf("%s: got status %d, want 503", op, e.StatusCode)
+				}
+				if e.RetryAfter != tc.want {
+					t.Errorf("%s: Retry-After %q: got RetryAfter %v, want %v", op, tc.in, e.RetryAfter, tc.want)
+				}
+			}
+			if got := mt.GetTotalCallCount(); got != 2 {
+				t.Errorf("requests sent: got %d, want 2 (one per call)", got)
+			}
+		})
+	}
+}
+
+// FuzzRetryAfter checks that parseRetryAfter never returns a negative wait or
+// one above its clamp, and that it reads what it accepts exactly.
+func FuzzRetryAfter(f *testing.F) {
+	for _, v := range append(retryAfterSeeds, dotHeaderValues...) {
+		f.Add(v)
+	}
+	for _, body := range dotBodies {
+		f.Add(body)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		got := parseRetryAfter(v, testNow)
+		if got < 0 || got > maxRetryAfter {
+			t.Fatalf("parseRetryAfter(%q) = %v, want within [0, %v]", v, got, maxRetryAfter)
+		}
+		if again := parseRetryAfter(v, testNow); again != got {
+			t.Fatalf("parseRetryAfter(%q) = %v, then %v", v, got, again)
+		}
+		trimmed := strings.TrimSpace(v)
+		if trimmed != "" && strings.Trim(trimmed, "0123456789") == "" {
+			want := maxRetryAfter
+			if secs, err := strconv.ParseUint(trimmed, 10, 64); err == nil && secs <= uint64(maxRetryAfter/time.Second) {
+				want = time.Duration(secs) * time.Second
+			}
+			if got != want {
+				t.Errorf("parseRetryAfter(%q) = %v, want %v", v, got, want)
+			}
+			return
+		}
+		if got%time.Second != 0 {
+			t.Errorf("parseRetryAfter(%q) = %v, want whole seconds (HTTP dates have no fraction)", v, got)
+		}
+		if date, err := http.ParseTime(trimmed); err == nil {
+			if date.After(testNow) != (got > 0) {
+				t.Errorf("parseRetryAfter(%q) = %v, for a date after %v: %v", v, got, testNow, date.After(testNow))
+			}
+			if d := date.Sub(testNow); d > 0 && d < maxRetryAfter && got != d {
+				t.Errorf("parseRetryAfter(%q) = %v, want %v", v, got, d)
+			}
+		} else if got != 0 {
+			t.Errorf("parseRetryAfter(%q) = %v for a value that is neither seconds nor a date, want 0", v, got)
+		}
+	})
 }

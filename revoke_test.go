@@ -6,31 +6,29 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// capture registers a responder for method+URL that records each request and
-// answers with a.
-func capture(t *testing.T, mt *httpmock.MockTransport, urlStr string, a answer) *[]request {
-	t.Helper()
-	var got []request
-	mt.RegisterResponder(http.MethodPost, urlStr, func(r *http.Request) (*http.Response, error) {
-		got = append(got, record(t, r))
-		return a.responder()(r)
-	})
-	return &got
-}
-
+// TestRevoke_Wire checks the request Revoke sends: the exact wire form over a
+// mock transport, and the token as a real net/http server decodes it, byte
+// for byte.
 func TestRevoke_Wire(t *testing.T) {
+	t.Parallel()
+	binary := make([]byte, 64<<10)
+	for i := range binary {
+		binary[i] = byte(i*31 + 7) // every byte value, invalid UTF-8 included
+	}
+	large := strings.Repeat("t", 64<<10)
 	cases := []struct {
 		name     string
 		token    string
 		hint     TokenTypeHint
-		wantForm string
+		wantForm string // "": the form is checked by decoding only
 	}{
 		{"access token hint", "abc123", AccessTokenHint, "token=abc123&token_type_hint=access_token"},
 		{"refresh token hint", "abc123", RefreshTokenHint, "token=abc123&token_type_hint=refresh_token"},
@@ -42,52 +40,88 @@ func TestRevoke_Wire(t *testing.T) {
 		{"invalid UTF-8 token", "a\xffb", "", "token=a%FFb"},
 		{"one-byte token", "x", "", "token=x"},
 		{"newline in token", "a\r\nb", "", "token=a%0D%0Ab"},
+		{"64 KiB of ASCII", large, AccessTokenHint, "token=" + large + "&token_type_hint=access_token"},
+		{"invalid UTF-8", "\xff\xfe\xc3\x28", AccessTokenHint, ""},
+		{"lone continuation byte", "\x80", AccessTokenHint, ""},
+		{"truncated rune", "ab\xe2\x82", AccessTokenHint, ""},
+		{"UTF-16 surrogate as UTF-8", "\xed\xa0\x80", AccessTokenHint, ""},
+		{"overlong NUL", "\xc0\x80", AccessTokenHint, ""},
+		{"NUL, CR, LF and DEL", "a\x00b\r\nc\x7f", AccessTokenHint, ""},
+		{"header injection attempt", "t\r\nX-Injected: 1\r\n\r\n", AccessTokenHint, ""},
+		{"form syntax", "a=b&token=c;d+e%20f", AccessTokenHint, ""},
+		{"one invalid byte", "\xff", AccessTokenHint, ""},
+		{"64 KiB of every byte value", string(binary), AccessTokenHint, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, mt := setup(t)
-			got := capture(t, mt, mockBase+revokePath, answer{200, nil, ""})
+			t.Parallel()
+			t.Run("mock", func(t *testing.T) {
+				t.Parallel()
+				c, mt := setup(t)
+				got := capture(t, mt, mockBase+revokePath, answer{200, nil, ""})
 
-			require.NoError(t, c.Revoke(context.Background(), tc.token, tc.hint))
+				require.NoError(t, c.Revoke(context.Background(), tc.token, tc.hint))
 
-			require.Len(t, *got, 1, "requests sent")
-			r := (*got)[0]
-			assert.Equal(t, http.MethodPost, r.Method)
-			assert.Equal(t, revokePath, r.Path)
-			assert.Empty(t, r.RawQuery, "query string")
-			assert.Equal(t, "application/x-www-form-urlencoded", r.Header.Get("Content-Type"))
-			assert.Equal(t, "cryptofuse-go/"+Version, r.Header.Get("User-Agent"))
-			id, secret := decodeBasic(t, r.Header.Get("Authorization"))
-			assert.Equal(t, testID, id)
-			assert.Equal(t, testSecret, secret)
-			assert.Equal(t, tc.wantForm, r.Body, "form body")
+				reqs := got()
+				require.Len(t, reqs, 1, "requests sent")
+				r := reqs[0]
+				assert.Equal(t, http.MethodPost, r.Method)
+				assert.Equal(t, revokePath, r.Path)
+				assert.Empty(t, r.RawQuery, "query string")
+				assert.Equal(t, "application/x-www-form-urlencoded", r.Header.Get("Content-Type"))
+				assert.Equal(t, "cryptofuse-go/"+Version, r.Header.Get("User-Agent"))
+				id, secret := decodeBasic(t, r.Header.Get("Authorization"))
+				assert.Equal(t, testID, id)
+				assert.Equal(t, testSecret, secret)
+				if tc.wantForm != "" {
+					assert.Equal(t, tc.wantForm, r.Body, "form body")
+				}
 
-			form, err := url.ParseQuery(r.Body)
-			require.NoError(t, err)
-			assert.Equal(t, tc.token, form.Get("token"), "token after the server's decoding")
-			assert.NotContains(t, form, "client_id", "credentials must only be in the header")
-			assert.NotContains(t, form, "client_secret", "credentials must only be in the header")
+				form, err := url.ParseQuery(r.Body)
+				require.NoError(t, err)
+				assert.Equal(t, tc.token, form.Get("token"), "token after decoding")
+				assert.Equal(t, string(tc.hint), form.Get("token_type_hint"), "hint after decoding")
+				assert.NotContains(t, form, "client_id", "credentials must only be in the header")
+				assert.NotContains(t, form, "client_secret", "credentials must only be in the header")
+			})
+			t.Run("server", func(t *testing.T) {
+				t.Parallel()
+				var mu sync.Mutex
+				var got [][]string
+				c, _ := setupServer(t, func(w http.ResponseWriter, r *http.Request) {
+					if err := r.ParseForm(); err != nil {
+						t.Errorf("server: ParseForm: %v", err)
+					}
+					mu.Lock()
+					got = append(got, r.PostForm["token"])
+					mu.Unlock()
+				})
+
+				require.NoError(t, c.Revoke(context.Background(), tc.token, tc.hint))
+
+				mu.Lock()
+				defer mu.Unlock()
+				require.Len(t, got, 1, "requests the server saw")
+				require.Len(t, got[0], 1, "token values in the form")
+				if got[0][0] != tc.token {
+					t.Errorf("server decoded a %d-byte token %q, want the %d bytes %q",
+						len(got[0][0]), abbrev(got[0][0]), len(tc.token), abbrev(tc.token))
+				}
+			})
 		})
 	}
 }
 
-func TestRevoke_LargeToken(t *testing.T) {
-	c, mt := setup(t)
-	got := capture(t, mt, mockBase+revokePath, answer{200, nil, ""})
-	tok := strings.Repeat("t", 64<<10)
-	require.NoError(t, c.Revoke(context.Background(), tok, AccessTokenHint))
-	require.Len(t, *got, 1)
-	assert.Equal(t, "token="+tok+"&token_type_hint=access_token", (*got)[0].Body)
-}
-
 func TestRevoke_Success(t *testing.T) {
+	t.Parallel()
 	for _, a := range []answer{
 		{200, http.Header{"Content-Type": {"text/html; charset=utf-8"}}, ""}, // what DOT sends
 		{200, nil, "ignored body"},
 		{204, nil, ""},
 		{299, nil, ""},
 	} {
-		t.Run(http.StatusText(a.status), func(t *testing.T) {
+		t.Run(http.StatusText(a.status)+" "+a.body, func(t *testing.T) {
+			t.Parallel()
 			c, mt := setup(t)
 			mt.RegisterResponder(http.MethodPost, mockBase+revokePath, a.responder())
 			assert.NoError(t, c.Revoke(context.Background(), testToken, AccessTokenHint))
@@ -95,19 +129,46 @@ func TestRevoke_Success(t *testing.T) {
 	}
 }
 
+// TestEmptyTokenSendsNothing: Revoke and RotateToken refuse an empty token
+// with ErrEmptyToken before sending anything, to a mock or to a real server.
 func TestEmptyTokenSendsNothing(t *testing.T) {
-	c, mt := setup(t)
-	err := c.Revoke(context.Background(), "", AccessTokenHint)
-	assert.True(t, errors.Is(err, ErrEmptyToken), "got %v, want ErrEmptyToken", err)
-	tok, err := c.RotateToken(context.Background(), "")
-	assert.Nil(t, tok)
-	assert.True(t, errors.Is(err, ErrEmptyToken), "got %v, want ErrEmptyToken", err)
-	assert.Zero(t, mt.GetTotalCallCount(), "requests sent")
+	t.Parallel()
+	var served atomic.Int32
+	cs, _ := setupServer(t, func(http.ResponseWriter, *http.Request) { served.Add(1) })
+	cm, mt := setup(t)
+	cases := []struct {
+		name string
+		call func(c *Client) (*Token, error)
+	}{
+		{"revoke", func(c *Client) (*Token, error) { return nil, c.Revoke(context.Background(), "", AccessTokenHint) }},
+		{"rotate", func(c *Client) (*Token, error) { return c.RotateToken(context.Background(), "") }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, c := range []*Client{cm, cs} {
+				tok, err := tc.call(c)
+				assert.Nil(t, tok)
+				if !errors.Is(err, ErrEmptyToken) {
+					t.Errorf("got %v, want ErrEmptyToken", err)
+				}
+				if err == nil || err.Error() != "cryptofuse: empty token" {
+					t.Errorf("got %v, want %q", err, "cryptofuse: empty token")
+				}
+			}
+		})
+	}
+	if got := mt.GetTotalCallCount(); got != 0 {
+		t.Errorf("mock: got %d requests, want 0", got)
+	}
+	if got := served.Load(); got != 0 {
+		t.Errorf("server saw %d requests, want 0", got)
+	}
 }
 
 func TestRevoke_PathPrefix(t *testing.T) {
+	t.Parallel()
 	c, mt := setup(t, WithBaseURL("https://gw.example.com/auth/"))
 	got := capture(t, mt, "https://gw.example.com/auth/o/revoke_token/", answer{200, nil, ""})
 	require.NoError(t, c.Revoke(context.Background(), testToken, ""))
-	assert.Len(t, *got, 1)
+	assert.Len(t, got(), 1)
 }

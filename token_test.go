@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 )
 
 func TestToken_Wire(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name     string
 		opts     []Option
@@ -29,6 +29,7 @@ func TestToken_Wire(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			c, mt := setup(t, append(tc.opts, WithUserAgent("rotator/2.0"))...)
 			got := capture(t, mt, mockBase+tokenPath, answer{200, jsonHeader(), tokenJSON1})
 
@@ -36,8 +37,9 @@ func TestToken_Wire(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, "AT-1234567890abcdefghijklmnopq", tok.AccessToken)
 
-			require.Len(t, *got, 1, "requests sent")
-			r := (*got)[0]
+			reqs := got()
+			require.Len(t, reqs, 1, "requests sent")
+			r := reqs[0]
 			assert.Equal(t, http.MethodPost, r.Method)
 			assert.Equal(t, tokenPath, r.Path)
 			assert.Empty(t, r.RawQuery, "query string: the server crashes on one")
@@ -52,8 +54,8 @@ func TestToken_Wire(t *testing.T) {
 }
 
 func TestToken_Parse(t *testing.T) {
-	received := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	setNow(t, received)
+	t.Parallel()
+	received := testNow
 	cases := []struct {
 		name          string
 		body          string
@@ -84,7 +86,8 @@ func TestToken_Parse(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, mt := setup(t)
+			t.Parallel()
+			c, mt := setup(t, fixedNow(received))
 			capture(t, mt, mockBase+tokenPath, answer{200, jsonHeader(), tc.body})
 			tok, err := c.Token(context.Background())
 			require.NoError(t, err)
@@ -103,6 +106,7 @@ func (t Token) debug() string {
 }
 
 func TestToken_JSONRoundTrip(t *testing.T) {
+	t.Parallel()
 	expiry := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 	tok := Token{AccessToken: "AT", TokenType: "Bearer", Scope: "read write", ExpiresIn: 36000, Expiry: expiry}
 	b, err := json.Marshal(tok)
@@ -119,6 +123,7 @@ func TestToken_JSONRoundTrip(t *testing.T) {
 }
 
 func TestToken_FormatIsRedacted(t *testing.T) {
+	t.Parallel()
 	tok := &Token{AccessToken: "AT-secret-value", TokenType: "Bearer", RefreshToken: "RT-secret-value", Scope: "read", ExpiresIn: 60,
 		Expiry: time.Date(2026, 11, 25, 12, 1, 0, 0, time.UTC)}
 	want := `cryptofuse.Token{AccessToken:[redacted], TokenType:"Bearer", RefreshToken:[redacted], Scope:"read", ExpiresIn:60, Expiry:2026-11-25T12:01:00Z}`
@@ -134,12 +139,14 @@ func TestToken_FormatIsRedacted(t *testing.T) {
 }
 
 func TestToken_LogValueIsRedacted(t *testing.T) {
+	t.Parallel()
 	tok := &Token{AccessToken: "AT-secret-value", TokenType: "Bearer", RefreshToken: "RT-secret-value"}
 	for name, newHandler := range map[string]func(*bytes.Buffer) slog.Handler{
 		"json": func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
 		"text": func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			var buf bytes.Buffer
 			slog.New(newHandler(&buf)).Info("issued", "token", tok, "value", *tok)
 			assert.Contains(t, buf.String(), "Bearer")
@@ -149,115 +156,215 @@ func TestToken_LogValueIsRedacted(t *testing.T) {
 	}
 }
 
-func TestRotateToken(t *testing.T) {
-	const newToken = "AT-1234567890abcdefghijklmnopq"
-	ok := answer{200, nil, ""}
-	issued := answer{200, jsonHeader(), tokenJSON1}
-	refused := answer{401, jsonHeader(), `{"error": "invalid_client"}`}
-	unavailable := answer{503, nil, "<html/>"}
-	badScope := answer{400, jsonHeader(), `{"error": "invalid_scope"}`}
+// TestToken_LogValueOfEmptyTokens: a token that is absent logs as the empty
+// string, not as the two characters `""` that Format prints.
+func TestToken_LogValueOfEmptyTokens(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
-		name        string
-		issueFirst  bool
-		revoke      answer
-		token       answer
-		wantOrder   []string
-		wantToken   bool // a new token is returned
-		wantErr     bool
-		wantRevoked bool
-		wantIssued  bool
-		wantIs      error
-		wantMsg     string
+		name                    string
+		tok                     Token
+		wantAccess, wantRefresh string
+		wantJSON, wantText      string // a fragment of each handler's line
 	}{
-		{name: "success", revoke: ok, token: issued,
-			wantOrder: []string{"revoke", "token"}, wantToken: true},
-		{name: "revoke refused: nothing issued", revoke: refused, token: issued,
-			wantOrder: []string{"revoke"}, wantErr: true, wantIs: ErrInvalidClient,
-			wantMsg: "cryptofuse: rotate: revoking the old token failed, so no new token was issued: revoke: 401 Unauthorized: invalid_client"},
-		{name: "revoke unavailable: retried, nothing issued", revoke: unavailable, token: issued,
-			wantOrder: []string{"revoke", "revoke", "revoke"}, wantErr: true,
-			wantMsg: "cryptofuse: rotate: revoking the old token failed, so no new token was issued: revoke: 503 Service Unavailable (after 3 attempts)"},
-		{name: "issue fails after revoke", revoke: ok, token: badScope,
-			wantOrder: []string{"revoke", "token"}, wantErr: true, wantRevoked: true, wantIs: ErrInvalidScope,
-			wantMsg: "cryptofuse: rotate: the old token was revoked, but issuing a new one failed: token: 400 Bad Request: invalid_scope"},
-
-		{name: "issue first: success", issueFirst: true, revoke: ok, token: issued,
-			wantOrder: []string{"token", "revoke"}, wantToken: true},
-		{name: "issue first: issue fails, old token untouched", issueFirst: true, revoke: ok, token: badScope,
-			wantOrder: []string{"token"}, wantErr: true, wantIs: ErrInvalidScope,
-			wantMsg: "cryptofuse: rotate: issuing a new token failed; the old token was not revoked: token: 400 Bad Request: invalid_scope"},
-		{name: "issue first: revoke fails, both tokens live", issueFirst: true, revoke: refused, token: issued,
-			wantOrder: []string{"token", "revoke"}, wantToken: true, wantErr: true, wantIssued: true, wantIs: ErrInvalidClient,
-			wantMsg: "cryptofuse: rotate: a new token was issued, but revoking the old token failed, so it is still valid: revoke: 401 Unauthorized: invalid_client"},
-		{name: "issue first: revoke unavailable after retries", issueFirst: true, revoke: unavailable, token: issued,
-			wantOrder: []string{"token", "revoke", "revoke", "revoke"}, wantToken: true, wantErr: true, wantIssued: true},
+		{"no refresh token", Token{AccessToken: "AT-secret-value", TokenType: "Bearer"}, redacted, "",
+			`"refresh_token":""`, `token.refresh_token=""`},
+		{"both", Token{AccessToken: "AT-secret-value", RefreshToken: "RT-secret-value"}, redacted, redacted,
+			`"refresh_token":"[redacted]"`, `token.refresh_token=[redacted]`},
+		{"none", Token{}, "", "", `"access_token":""`, `token.access_token=""`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			fakeSleep(t)
-			var opts []Option
-			if tc.issueFirst {
-				opts = append(opts, WithIssueFirst())
+			t.Parallel()
+			attrs := map[string]string{}
+			for _, a := range tc.tok.LogValue().Group() {
+				attrs[a.Key] = a.Value.String()
 			}
-			c, mt := setup(t, opts...)
-			var order []string
-			mt.RegisterResponder(http.MethodPost, mockBase+revokePath, func(r *http.Request) (*http.Response, error) {
-				rec := record(t, r)
-				order = append(order, "revoke")
-				assert.Equal(t, "token=old-token&token_type_hint=access_token", rec.Body)
-				return tc.revoke.responder()(r)
-			})
-			mt.RegisterResponder(http.MethodPost, mockBase+tokenPath, func(r *http.Request) (*http.Response, error) {
-				order = append(order, "token")
-				return tc.token.responder()(r)
-			})
-
-			tok, err := c.RotateToken(context.Background(), "old-token")
-
-			assert.Equal(t, tc.wantOrder, order, "requests in order")
-			if tc.wantToken {
-				require.NotNil(t, tok, "new token")
-				assert.Equal(t, newToken, tok.AccessToken)
-			} else {
-				assert.Nil(t, tok, "new token")
+			if got := attrs["access_token"]; got != tc.wantAccess {
+				t.Errorf("access_token = %q, want %q", got, tc.wantAccess)
 			}
-			if !tc.wantErr {
-				require.NoError(t, err)
-				return
+			if got := attrs["refresh_token"]; got != tc.wantRefresh {
+				t.Errorf("refresh_token = %q, want %q", got, tc.wantRefresh)
 			}
-			var re *RotateError
-			require.ErrorAs(t, err, &re)
-			assert.Equal(t, tc.wantRevoked, re.Revoked, "Revoked")
-			assert.Equal(t, tc.wantIssued, re.Issued, "Issued")
-			var e *Error
-			assert.ErrorAs(t, err, &e, "the step's *Error is reachable")
-			if tc.wantIs != nil {
-				assert.ErrorIs(t, err, tc.wantIs)
+			var js, text bytes.Buffer
+			slog.New(slog.NewJSONHandler(&js, nil)).Info("issued", "token", tc.tok)
+			slog.New(slog.NewTextHandler(&text, nil)).Info("issued", "token", tc.tok)
+			assert.Contains(t, js.String(), tc.wantJSON)
+			assert.Contains(t, text.String(), tc.wantText)
+			for _, out := range []string{js.String(), text.String()} {
+				assert.NotContains(t, out, `\"\"`, "an escaped pair of quotes")
 			}
-			if tc.wantMsg != "" {
-				assert.Equal(t, tc.wantMsg, err.Error())
-			}
-			assertNoSecret(t, err.Error(), "old-token", newToken, testSecret)
 		})
 	}
 }
 
-func TestRotateError(t *testing.T) {
-	cause := errors.New("boom")
+// TestToken_ErrorAnswer: the *Error of a 2xx token answer that is not a
+// token keeps its cause and shows none of the tokens it carried.
+func TestToken_ErrorAnswer(t *testing.T) {
+	t.Parallel()
+	c := fuzzClient(t)
 	cases := []struct {
-		err  *RotateError
-		want string
+		name      string
+		body      string
+		wantCause any // a pointer to the type errors.As must find, or nil
+		forbid    []string
 	}{
-		{&RotateError{Revoked: true, Err: cause}, "cryptofuse: rotate: the old token was revoked, but issuing a new one failed: boom"},
-		{&RotateError{Revoked: false, Err: cause}, "cryptofuse: rotate: revoking the old token failed, so no new token was issued: boom"},
-		{&RotateError{Revoked: true}, "cryptofuse: rotate: the old token was revoked, but issuing a new one failed"},
-		{&RotateError{Issued: true, Err: cause}, "cryptofuse: rotate: a new token was issued, but revoking the old token failed, so it is still valid: boom"},
-		{&RotateError{Err: cause, failed: opToken}, "cryptofuse: rotate: issuing a new token failed; the old token was not revoked: boom"},
+		{"not JSON", "{not json", new(*json.SyntaxError), nil},
+		{"error member with both tokens", `{"access_token": "AT-0123456789abcdef", "refresh_token": "RT-0123456789abcdef", "error": "server_error",
+			"error_description": "issued AT-0123456789abcdef and RT-0123456789abcdef"}`, nil, []string{"AT-0123456789abcdef", "RT-0123456789abcdef"}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.want, func(t *testing.T) {
-			assert.Equal(t, tc.want, tc.err.Error())
-			assert.Equal(t, tc.err.Err, errors.Unwrap(tc.err))
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := c.parseToken(200, []byte(tc.body), testNow, "")
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, 200, e.StatusCode)
+			if tc.wantCause != nil {
+				assert.ErrorAs(t, err, tc.wantCause)
+			}
+			for _, s := range tc.forbid {
+				assert.NotContains(t, err.Error(), s, "Error() shows a token")
+			}
 		})
 	}
+
+	// Through Token: the cause survives the request path.
+	cm, mt := setup(t)
+	mt.RegisterResponder(http.MethodPost, mockBase+tokenPath, answer{200, nil, "{not json"}.responder())
+	_, err := cm.Token(context.Background())
+	var syn *json.SyntaxError
+	assert.ErrorAs(t, err, &syn)
+}
+
+// FuzzTokenBody checks parseToken on any 2xx body: a usable Token or an
+// *Error, never both, never neither; the Token survives a JSON round trip and
+// fmt never shows it; the *Error shows no secret.
+func FuzzTokenBody(f *testing.F) {
+	c := fuzzClient(f)
+	for _, body := range dotBodies {
+		f.Add(200, []byte(body))
+	}
+	for _, echo := range echoes(c, fuzzToken) {
+		js, _ := json.Marshal(echo)
+		f.Add(200, []byte(fmt.Sprintf(`{"error": "server_error", "error_description": %s, "error_uri": %[1]s}`, js)))
+		f.Add(200, []byte(fmt.Sprintf(`{"access_token": "AT-0123456789abcdef", "error": "invalid_client", "error_description": "AT-0123456789abcdef %s"}`, js[1:len(js)-1])))
+	}
+	for _, body := range []string{
+		`{"access_token": "AT", "expires_in": "3600"}`,
+		`{"access_token": "AT", "expires_in": " 60 "}`,
+		`{"access_token": "AT", "expires_in": 59.9}`,
+		`{"access_token": "AT", "expires_in": null}`,
+		`{"access_token": "AT", "expires_in": -5}`,
+		`{"access_token": "AT", "expires_in": "soon"}`,
+		`{"access_token": "AT", "expires_in": true}`,
+		`{"access_token": "AT", "expires_in": "NaN"}`,
+		`{"access_token": "AT", "expires_in": "Inf"}`,
+		`{"access_token": "AT", "expires_in": "-0"}`,
+		`{"access_token": "AT", "expires_in": 1e300}`,
+		`{"access_token": "AT", "expires_in": 1e400}`,
+		`{"access_token": "AT", "expires_in": 2147483647.9}`,
+		`{"access_token": "AT", "expires_in": 0.5}`,
+		`{"access_token": "AT", "expires_in": "0x10"}`,
+		`{"access_token": "AT", "expires_in": "1_000"}`,
+		`{"access_token": "AT", "expires_in": {"s": 1}}`,
+		`{"access_token": "AT", "expires_in": [1]}`,
+		`{"access_token": "AT", "refresh_token": "RT", "id_token": "x", "token_type": "bearer"}`,
+		`{"access_token": "AT", "error": ""}`,
+		`{"access_token": ""}`,
+		`{"access_token": null}`,
+		`{"access_token": 123}`,
+		`{"access_token": "A\u0000T\n\u2028"}`,
+		"{\"access_token\": \"A\xffT\"}",
+		`{"access_token": "\ud800"}`,
+		`{"access_token": "AT", "scope": "<script>&amp;"}`,
+		`{"access_token": "AT"} {"error": "x"}`,
+		`{"access_token": "AT", "access_token": ""}`,
+		`{"Access_Token": "AT"}`,
+		`{}`, `null`, `[]`, `"AT"`, `{"access_token": "AT"`, "\xef\xbb\xbf{\"access_token\": \"AT\"}",
+		`{"error": "invalid_client", "access_token": "` + fuzzToken + `"}`,
+	} {
+		f.Add(200, []byte(body))
+	}
+	f.Add(204, []byte(""))
+	f.Add(299, []byte(dotBodies[0]))
+
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		status = statusIn(status, 200, 299)
+		tok, err := c.parseToken(status, body, testNow, fuzzToken)
+		if (tok == nil) == (err == nil) {
+			t.Fatalf("parseToken(%q) = %v, %v: want exactly one of them", body, tok, err)
+		}
+		var j struct {
+			AccessToken  any `json:"access_token"`
+			RefreshToken any `json:"refresh_token"`
+		}
+		_ = json.Unmarshal(body, &j)
+		received, _ := j.AccessToken.(string)
+		if err != nil {
+			e, ok := err.(*Error)
+			if !ok {
+				t.Fatalf("error %T %v, want *Error", err, err)
+			}
+			if e.Op != opToken || e.StatusCode != status {
+				t.Errorf("Op, StatusCode = %q, %d, want %q, %d", e.Op, e.StatusCode, opToken, status)
+			}
+			if e.RetryAfter != 0 {
+				t.Errorf("RetryAfter = %v for a 2xx", e.RetryAfter)
+			}
+			checkErrorText(t, e, forbidden(c, fuzzToken))
+			if leaks(e.Error(), received) && !leaks(skeleton(e), received) {
+				t.Errorf("Error() = %q shows the access token %q", e.Error(), received)
+			}
+			if leaks(e.Description, received) {
+				t.Errorf("Description = %q shows the access token %q", e.Description, received)
+			}
+			return
+		}
+
+		if tok.AccessToken == "" {
+			t.Error("a Token with an empty AccessToken")
+		}
+		if tok.AccessToken != received {
+			t.Errorf("AccessToken = %q, want %q", tok.AccessToken, received)
+		}
+		if tok.ExpiresIn < 0 || tok.ExpiresIn > maxExpiresIn {
+			t.Errorf("ExpiresIn = %d, want within [0, %d]", tok.ExpiresIn, maxExpiresIn)
+		}
+		wantExpiry := time.Time{}
+		if tok.ExpiresIn > 0 {
+			wantExpiry = testNow.Add(time.Duration(tok.ExpiresIn) * time.Second)
+		}
+		if !tok.Expiry.Equal(wantExpiry) {
+			t.Errorf("Expiry = %v, want %v for ExpiresIn %d", tok.Expiry, wantExpiry, tok.ExpiresIn)
+		}
+
+		b, err := json.Marshal(tok)
+		if err != nil {
+			t.Fatalf("json.Marshal: %v", err)
+		}
+		var back Token
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatalf("json.Unmarshal(%s): %v", b, err)
+		}
+		if !back.Expiry.Equal(tok.Expiry) {
+			t.Errorf("round trip Expiry = %v, want %v", back.Expiry, tok.Expiry)
+		}
+		back.Expiry = tok.Expiry
+		if back != *tok {
+			t.Errorf("round trip: got %s, want %s", back.debug(), tok.debug())
+		}
+
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			out := fmt.Sprintf(verb, tok)
+			// What fmt shows of the other fields may hold a token by chance.
+			skel := *tok
+			skel.AccessToken, skel.RefreshToken = "", ""
+			others := fmt.Sprintf(verb, skel)
+			for _, secret := range []string{tok.AccessToken, tok.RefreshToken} {
+				if leaks(out, secret) && !leaks(others, secret) {
+					t.Errorf("fmt %s shows the token %q: %s", verb, secret, out)
+				}
+			}
+		}
+	})
 }
