@@ -44,9 +44,9 @@ func (ct cannedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 //
 //   - the SDK allocates at most margin more than the floor (bench_test.go)
 //     does with the same transport and context: 0 for Revoke with a
-//     deadline or against a floor with the same bound, 5 (the target of
-//     issue 5) with context.Background(); 7 for Token, what it allocates
-//     now;
+//     deadline or against a floor with the same bound, 5 with
+//     context.Background() (the 4 of the DefaultTimeout bound, below, plus
+//     one of headroom); 7 for Token, what it allocates now;
 //   - the SDK allocates at most limit, which is the count measured with go1.26
 //     on linux/amd64 plus 2 of headroom for other Go versions. If a change
 //     lowers a count, lower its limit with it.
@@ -60,6 +60,10 @@ func (ct cannedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // the *Token built from the decoded wire struct. The retry loop allocates
 // nothing on success. cannedTransport's *http.Response (and the token body's
 // reader) count in both.
+//
+// It is not parallel, and neither are its subtests: testing.AllocsPerRun
+// counts the allocations of the whole process, so a test running beside it
+// would add to the count.
 func TestAllocsPerCall(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes net/http's allocations vary (sync.Pool drops items at random)")

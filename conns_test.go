@@ -17,6 +17,10 @@ import (
 // it must open no more than one per caller. Go's default
 // transport (http.DefaultClient) keeps 2, so it opens a new connection for
 // most calls; its count is logged for the README, not asserted.
+//
+// It is not parallel: it starts benchCallers goroutines per case, and tests
+// running beside it would slow the callers and change how many connections
+// a burst opens.
 func TestConnectionsUnderConcurrentCallers(t *testing.T) {
 	calls := 10_000
 	if testing.Short() || raceEnabled {

@@ -617,8 +617,8 @@ func statusIn(n, lo, hi int) int {
 	return lo + ((n%span)+span)%span
 }
 
-// dotBodies are the answers /work/shared/dot-behaviour.md shows a real
-// django-oauth-toolkit server giving, plus the introspection answers.
+// dotBodies are answers a real django-oauth-toolkit server gives, plus its
+// introspection answers.
 var dotBodies = []string{
 	`{"access_token": "Zx8dQ2mLk7pR4tW9vB3nF6hJ1sC5yE", "expires_in": 36000, "token_type": "Bearer", "scope": "read"}`,
 	`{"access_token": "Zx8dQ2mLk7pR4tW9vB3nF6hJ1sC5yE", "expires_in": 36000, "token_type": "Bearer", "scope": "read write"}`,
@@ -634,7 +634,7 @@ var dotBodies = []string{
 	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n  <title>Server Error (500)</title>\n</head>\n<body>\n  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n",
 }
 
-// dotHeaderValues are the header values dot-behaviour.md shows. None is a
+// dotHeaderValues are header values django-oauth-toolkit sends. None is a
 // Retry-After (DOT never sends one), which makes them garbage for it.
 var dotHeaderValues = []string{
 	`Bearer error="invalid_client"`,

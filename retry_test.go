@@ -220,6 +220,7 @@ func TestRetry_WaitPastDeadlineIsNotSlept(t *testing.T) {
 	assert.Empty(t, waits(), "waits slept")
 	assert.Equal(t, 1, mt.GetTotalCallCount(), "requests sent")
 	assert.False(t, errors.Is(err, context.DeadlineExceeded), "the deadline has not passed")
+	assert.NoError(t, ctx.Err(), "returned before the deadline")
 	assert.Contains(t, buf.String(), `gave_up="wait would pass the deadline"`)
 }
 
@@ -255,7 +256,9 @@ func TestRetry_CancelStopsWait(t *testing.T) {
 	c, mt := setup(t, sleep)
 	mt.RegisterResponder(http.MethodPost, mockBase+revokePath, script(status(503, "9"), ok200))
 
+	start := time.Now()
 	err := c.Revoke(ctx, testToken, "")
+	elapsed := time.Since(start)
 
 	require.ErrorIs(t, err, context.Canceled)
 	var e *Error
@@ -263,6 +266,7 @@ func TestRetry_CancelStopsWait(t *testing.T) {
 	assert.Equal(t, 503, e.StatusCode)
 	assert.Equal(t, 9*time.Second, e.RetryAfter)
 	assert.Equal(t, []time.Duration{9 * time.Second}, waits(), "waits begun")
+	assert.Less(t, elapsed, 8*time.Second, "the 9 s wait was cut short")
 	assert.Equal(t, 1, mt.GetTotalCallCount(), "requests sent")
 	assert.Contains(t, err.Error(), "not retried: context canceled")
 }

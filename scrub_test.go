@@ -98,8 +98,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 		name       string
 		status     int // 0: the handler below writes its own answer
 		handler    http.HandlerFunc
-		revokeFine bool   // a 2xx revoke is a success, not an error
-		token      string // "": defaultToken
+		revokeFine bool     // a 2xx revoke is a success, not an error
+		token      string   // "": defaultToken
+		forbid     []string // more that no error may show: parts of the token
 	}{
 		{name: "4xx echoing everything", status: 401},
 		{name: "200 with an error echoing everything", status: 200, revokeFine: true},
@@ -168,6 +169,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 				require.Error(t, err)
 				for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
 					assertNoSecret(t, fmt.Sprintf(verb, err), secret, token, echoed, creds)
+				}
+				for _, part := range tc.forbid {
+					assert.NotContains(t, err.Error(), part, "Error() shows part of the token")
 				}
 				var e *Error
 				if errors.As(err, &e) {
