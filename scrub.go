@@ -1,9 +1,12 @@
 package cryptofuse
 
 import (
+	"encoding/base64"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -11,19 +14,284 @@ import (
 // text.
 const redacted = "[redacted]"
 
-// scrubber returns a function that replaces the client secret and the given
-// tokens (in raw and form-encoded forms) in server-provided text.
-func (c *Client) scrubber(tokens ...string) func(string) string {
-	secrets := c.redact
-	for _, t := range tokens {
-		secrets = append(secretForms(t), secrets...)
-	}
-	return func(s string) string {
-		for _, v := range secrets {
-			s = strings.ReplaceAll(s, v, redacted)
+// Scrubbing. Every piece of text that comes from the server or the transport
+// and reaches an error or a log line (an error body's fields, the transport's
+// error text, which quotes the server's status line and headers, a read
+// error) goes through a scrubber first. A scrubber knows the client secret
+// and the tokens of one call, and finds each of them in every form a server,
+// a gateway or net/http could echo it in, without listing the forms one by
+// one: matchSecret compares the text with the secret a rune at a time, and
+// accepts for each rune any of its encodings:
+//
+//   - the raw bytes;
+//   - form encoding (url.QueryEscape and its kin): "%XX" for any byte, in
+//     either case of hex, and "+" for a space;
+//   - JSON string escapes, as Go's encoder (which escapes <, > and & as
+//     \u003c, \u003e, \u0026, and U+2028, U+2029), Python's json.dumps (every
+//     non-ASCII rune as \uXXXX, a surrogate pair beyond U+FFFF) and PHP's
+//     json_encode (also "\/" for "/") write them: "\uXXXX" in either case of
+//     hex, and \" \\ \/ \b \f \n \r \t;
+//   - HTML character references, as an error page shows the request: &amp;
+//     &lt; &gt; &quot; &apos;, and &#NN; and &#xHH; for any rune;
+//   - for a byte that is not valid UTF-8: U+FFFD in any of the forms above,
+//     as a server that decoded the request leniently echoes it (one U+FFFD
+//     for the byte, or one for a whole run of bad bytes).
+//
+// The forms may mix within one echo. The secrets themselves are the client
+// secret, the base64 text of both Basic credentials (the form-encoded
+// "id:secret" pair the SDK sends and the raw pair a server may re-encode,
+// each in the standard and the URL alphabet, without padding) and each token
+// the call sent or received. The client's part is computed once, in
+// NewClient; a call adds its tokens only when it builds an error, so the
+// success path pays nothing.
+
+// clientSecrets lists what NewClient stores for the scrubber: the secret and
+// the base64 text of both Basic credentials.
+func clientSecrets(clientID, clientSecret string) []string {
+	secrets := []string{clientSecret}
+	for _, pair := range []string{
+		url.QueryEscape(clientID) + ":" + url.QueryEscape(clientSecret), // what the SDK sends
+		clientID + ":" + clientSecret,                                   // what a server may re-encode
+	} {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			// Without padding: a prefix match still hides every byte
+			// of the pair, and an echo without padding is found too.
+			b := strings.TrimRight(enc.EncodeToString([]byte(pair)), "=")
+			if !slices.Contains(secrets, b) {
+				secrets = append(secrets, b)
+			}
 		}
+	}
+	return secrets
+}
+
+// scrubber returns a function that replaces the client secret and the given
+// tokens, in every form the package comment above lists, in text.
+func (c *Client) scrubber(tokens ...string) func(string) string {
+	secrets := make([]string, 0, len(c.redact)+len(tokens))
+	secrets = append(secrets, c.redact...)
+	for _, t := range tokens {
+		if t != "" {
+			secrets = append(secrets, t)
+		}
+	}
+	// Longest first, so that a token holding the secret (or the other way
+	// round) is replaced whole.
+	slices.SortStableFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	return func(s string) string { return scrub(s, secrets) }
+}
+
+// scrub replaces every occurrence of each secret in s with redacted.
+func scrub(s string, secrets []string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); {
+		n := 0
+		for _, sec := range secrets {
+			if n = matchSecret(s, i, sec); n > 0 {
+				break
+			}
+		}
+		if n == 0 {
+			i++
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(redacted)
+		i += n
+		last = i
+	}
+	if last == 0 {
 		return s
 	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// matchSecret returns the length of the echo of sec that starts at s[i], or
+// 0 if there is none there.
+func matchSecret(s string, i int, sec string) int {
+	start := i
+	inBadRun := false // the previous byte of sec was invalid UTF-8, matched as U+FFFD
+	for j := 0; j < len(sec); {
+		r, size := utf8.DecodeRuneInString(sec[j:])
+		if r == utf8.RuneError && size == 1 {
+			if n := matchByte(s, i, sec[j]); n > 0 {
+				i += n
+			} else if n := matchRune(s, i, utf8.RuneError); n > 0 {
+				i += n
+				inBadRun = true
+			} else if !inBadRun {
+				return 0
+			} // else: one U+FFFD stood for the whole run of bad bytes
+			j++
+			continue
+		}
+		inBadRun = false
+		n := matchRune(s, i, r)
+		if n == 0 {
+			// Form encoding is per byte, and may mix with raw bytes.
+			n = matchBytes(s, i, sec[j:j+size])
+		}
+		if n == 0 {
+			return 0
+		}
+		i += n
+		j += size
+	}
+	return i - start
+}
+
+// matchBytes matches the bytes of one rune, each raw or form-encoded.
+func matchBytes(s string, i int, bs string) int {
+	start := i
+	for k := 0; k < len(bs); k++ {
+		n := matchByte(s, i, bs[k])
+		if n == 0 {
+			return 0
+		}
+		i += n
+	}
+	return i - start
+}
+
+// matchByte matches one byte, raw or as "%XX".
+func matchByte(s string, i int, c byte) int {
+	switch {
+	case i < len(s) && s[i] == c:
+		return 1
+	case i+3 <= len(s) && s[i] == '%' && unhex(s[i+1]) == int(c>>4) && unhex(s[i+2]) == int(c&0xf):
+		return 3
+	}
+	return 0
+}
+
+// matchRune matches one rune in its raw, "+" (a space), JSON or HTML form.
+// It returns 0 for a form-encoded rune, which matchBytes handles.
+func matchRune(s string, i int, r rune) int {
+	if i >= len(s) {
+		return 0
+	}
+	rest := s[i:]
+	var buf [utf8.UTFMax]byte
+	if raw := buf[:utf8.EncodeRune(buf[:], r)]; strings.HasPrefix(rest, string(raw)) {
+		return len(raw)
+	}
+	switch rest[0] {
+	case '+':
+		if r == ' ' {
+			return 1
+		}
+	case '\\':
+		return matchJSONEscape(rest, r)
+	case '&':
+		return matchHTMLRef(rest, r)
+	}
+	return 0
+}
+
+// jsonShort are the two-character JSON escapes.
+var jsonShort = map[byte]rune{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
+// matchJSONEscape matches r as a JSON escape at the start of s ("\" first).
+func matchJSONEscape(s string, r rune) int {
+	if len(s) < 2 {
+		return 0
+	}
+	if s[1] != 'u' {
+		if v, ok := jsonShort[s[1]]; ok && v == r {
+			return 2
+		}
+		return 0
+	}
+	u, ok := hex4(s, 2)
+	if !ok {
+		return 0
+	}
+	if rune(u) == r {
+		return 6
+	}
+	if r1, r2 := utf16.EncodeRune(r); r1 != unicode.ReplacementChar && rune(u) == r1 {
+		if len(s) >= 12 && s[6] == '\\' && s[7] == 'u' {
+			if u2, ok := hex4(s, 8); ok && rune(u2) == r2 {
+				return 12
+			}
+		}
+	}
+	return 0
+}
+
+// htmlNamed are the named character references an HTML escaper writes.
+var htmlNamed = map[string]rune{"amp": '&', "lt": '<', "gt": '>', "quot": '"', "apos": '\''}
+
+// matchHTMLRef matches r as an HTML character reference at the start of s
+// ("&" first): named, decimal or hexadecimal.
+func matchHTMLRef(s string, r rune) int {
+	end := strings.IndexByte(s, ';')
+	if end < 2 || end > 10 {
+		return 0
+	}
+	ref := s[1:end]
+	if v, ok := htmlNamed[ref]; ok {
+		if v == r {
+			return end + 1
+		}
+		return 0
+	}
+	if ref[0] != '#' || len(ref) < 2 {
+		return 0
+	}
+	digits, base := ref[1:], 10
+	if digits[0] == 'x' || digits[0] == 'X' {
+		digits, base = digits[1:], 16
+	}
+	if digits == "" {
+		return 0
+	}
+	v := 0
+	for k := 0; k < len(digits); k++ {
+		d := unhex(digits[k])
+		if d < 0 || d >= base {
+			return 0
+		}
+		v = v*base + d
+	}
+	if rune(v) == r {
+		return end + 1
+	}
+	return 0
+}
+
+// hex4 parses the four hex digits at s[i:i+4].
+func hex4(s string, i int) (int, bool) {
+	if len(s) < i+4 {
+		return 0, false
+	}
+	v := 0
+	for k := i; k < i+4; k++ {
+		d := unhex(s[k])
+		if d < 0 {
+			return 0, false
+		}
+		v = v<<4 | d
+	}
+	return v, true
+}
+
+// unhex is the value of a hex digit in either case, or -1.
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
 }
 
 // clean makes server text safe to print: invalid UTF-8 and control
@@ -45,21 +313,4 @@ func clean(s string, max int) string {
 		s = s[:cut] + "…"
 	}
 	return s
-}
-
-// secretForms lists s as it could be echoed back: raw and form-encoded.
-func secretForms(s string) []string {
-	if s == "" {
-		return nil
-	}
-	forms := []string{s}
-	if v := strings.ToValidUTF8(s, "\uFFFD"); v != s {
-		forms = append(forms, v) // as a server that decoded it leniently echoes it
-	}
-	for _, f := range forms[:len(forms):len(forms)] {
-		if esc := url.QueryEscape(f); esc != f {
-			forms = append(forms, esc)
-		}
-	}
-	return forms
 }
