@@ -1,7 +1,6 @@
 package cryptofuse
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/cryptofuse/cryptofuse-go/internal/wire"
 )
 
 // Client sends revocation and token requests for one OAuth2 client. Build it
@@ -98,10 +99,7 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		clock:      cfg.clock,
 	}
 
-	// RFC 6749 §2.3.1: each part is form-encoded before they are joined,
-	// so that a ':' in the id, or a '+' or '%' in the secret, survives the
-	// server's unquote_plus.
-	creds := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(clientID) + ":" + url.QueryEscape(clientSecret)))
+	creds := wire.BasicCredentials(clientID, clientSecret) // RFC 6749 §2.3.1
 	c.authorization = []string{"Basic " + creds}
 	c.redact = clientSecrets(clientID, clientSecret)
 

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/cryptofuse/cryptofuse-go/internal/wire"
 )
 
 // Transport settings of the default HTTP client. They bound every phase of a
@@ -72,4 +74,4 @@ var defaultHTTPClient = sync.OnceValue(func() *http.Client {
 
 // refuseRedirect makes http.Client.Do return a 3xx response as it is, instead
 // of following it with our credentials.
-func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+var refuseRedirect = wire.RefuseRedirect

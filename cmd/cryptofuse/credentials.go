@@ -14,13 +14,14 @@ import (
 	"time"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
+	"github.com/cryptofuse/cryptofuse-go/internal/names"
 )
 
 // The environment variables, which are also the keys of a credentials file.
 const (
-	envClientID     = "CRYPTOFUSE_CLIENT_ID"
-	envClientSecret = "CRYPTOFUSE_CLIENT_SECRET"
-	envBaseURL      = "CRYPTOFUSE_BASE_URL"
+	envClientID     = names.EnvClientID
+	envClientSecret = names.EnvClientSecret
+	envBaseURL      = names.EnvBaseURL
 )
 
 // maxCredentialsFile caps the size of a credentials file.
@@ -89,7 +90,7 @@ func (c *command) newClient(fs *flag.FlagSet, cf clientFlags, opts ...cryptofuse
 	client, err := cryptofuse.NewClient(s.clientID, s.clientSecret, opts...)
 	if err != nil {
 		// NewClient's errors never contain the secret.
-		fmt.Fprintf(c.stderr, "%s: %s\n", fs.Name(), sdkText(err, ""))
+		fmt.Fprintf(c.stderr, "%s: %s\n", fs.Name(), explain(err))
 		return nil, false
 	}
 	return client, true

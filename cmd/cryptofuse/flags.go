@@ -1,13 +1,13 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/cryptofuse/cryptofuse-go/internal/names"
 )
 
 // newFlagSet returns a silent flag set for a subcommand: parse prints its
@@ -76,12 +76,8 @@ func (c *command) usageError(fs *flag.FlagSet, format string, args ...any) int {
 	return exitUsage
 }
 
-// fingerprint names a token without showing it: the first 8 hex digits of
-// its SHA-256.
-func fingerprint(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:4])
-}
+// fingerprint names a token without showing it (see names.Fingerprint).
+var fingerprint = names.Fingerprint
 
 // describeArg names a command-line argument in a message. An argument may be
 // a token pasted by mistake, so only a short lower-case word (a mistyped

@@ -60,9 +60,7 @@ func main() {
 // run runs the command line args (without the program name) and returns the
 // exit code. Cancelling ctx is an interrupt: see [command.revokeAll]. The
 // process environment is read through os.Getenv.
-//
-// Issue 6 names this function run(args, stdin, stdout, stderr) int; ctx
-// comes first here, as everywhere in the module, and is what lets a test
+// ctx comes first, as everywhere in the module, and is what lets a test
 // interrupt a run.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &command{
@@ -182,6 +180,6 @@ func (c *command) version(args []string) int {
 	if fs.NArg() > 0 {
 		return c.usageError(fs, "takes no arguments")
 	}
-	fmt.Fprintf(c.stdout, "cryptofuse %s (cryptofuse-go %s, %s %s/%s)\n", cryptofuse.Version, cryptofuse.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(c.stdout, "cryptofuse-go %s (%s %s/%s)\n", cryptofuse.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return exitOK
 }

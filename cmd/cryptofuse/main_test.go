@@ -18,7 +18,10 @@ func TestRunVersion(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit code: got %d, want %d; stderr: %s", code, exitOK, stderr.String())
 	}
-	wantContains(t, "stdout", stdout.String(), cryptofuse.Version, runtime.Version())
+	wantContains(t, "stdout", stdout.String(), "cryptofuse-go "+cryptofuse.Version+" (", runtime.Version())
+	if n := strings.Count(stdout.String(), cryptofuse.Version); n != 1 {
+		t.Errorf("stdout %q names the version %d times, want once", stdout.String(), n)
+	}
 	if stderr.Len() != 0 {
 		t.Errorf("stderr: got %q, want nothing", stderr.String())
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"syscall"
@@ -66,28 +67,71 @@ func describe(err error) string {
 	case "connection failed", "DNS lookup failed", "error":
 		// The reason does not say what happened: add the transport's
 		// own words, without the request's method and URL.
-		detail := sdkText(err, "")
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			detail = ue.Err.Error()
-		}
-		r += ": " + detail
+		r += ": " + explain(err)
 	}
 	return r
 }
 
-// sdkText is an SDK error's message for a line that already starts with
-// "cryptofuse SUBCOMMAND: ": the SDK's "cryptofuse: " prefixes (one per
-// wrapped error) are dropped, and so is a leading operation name equal to
-// op, so that the line reads "cryptofuse token: 503 Service Unavailable"
-// rather than "cryptofuse token: cryptofuse: token: 503 Service
-// Unavailable".
-func sdkText(err error, op string) string {
-	const prefix = "cryptofuse: "
-	msg := strings.ReplaceAll(err.Error(), ": "+prefix, ": ")
-	msg = strings.TrimPrefix(msg, prefix)
-	if op != "" {
-		msg = strings.TrimPrefix(msg, op+": ")
+// explain is an SDK error's message for a line that already starts with
+// "cryptofuse SUBCOMMAND: ", built from the error's exported fields, so
+// that nothing here edits the SDK's text: "503 Service Unavailable:
+// temporarily_unavailable: description (retry after 5s)" for an answer, what
+// a failed rotation left for a *RotateError, the transport's own words for a
+// request that got no answer.
+func explain(err error) string {
+	var re *cryptofuse.RotateError
+	if errors.As(err, &re) {
+		return rotateState(re, false) + ": " + explain(re.Err)
 	}
-	return msg
+	var e *cryptofuse.Error
+	if errors.As(err, &e) {
+		return answerText(e)
+	}
+	if errors.Is(err, cryptofuse.ErrInvalidConfig) {
+		// The configuration errors name no server text and no secret.
+		return strings.TrimPrefix(err.Error(), "cryptofuse: ")
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error() // without the request's method and URL
+	}
+	return err.Error()
+}
+
+// answerText describes an answer that was not a success from its fields.
+func answerText(e *cryptofuse.Error) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d", e.StatusCode)
+	if text := http.StatusText(e.StatusCode); text != "" {
+		b.WriteString(" " + text)
+	}
+	switch {
+	case e.StatusCode >= 200 && e.StatusCode < 300:
+		b.WriteString(": the answer is not a usable token")
+	case e.StatusCode >= 300 && e.StatusCode < 400:
+		b.WriteString(": redirect not followed")
+	}
+	for _, s := range []string{e.Code, e.Description} {
+		if s != "" {
+			b.WriteString(": " + s)
+		}
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	return b.String()
+}
+
+// rotateState says what a failed rotation left the operator with, from the
+// error's fields and the order the rotation ran in (issueFirst).
+func rotateState(e *cryptofuse.RotateError, issueFirst bool) string {
+	switch {
+	case e.Revoked:
+		return "the old token was revoked, but issuing a new one failed"
+	case e.Issued:
+		return "a new token was issued, but revoking the old token failed, so it is still valid"
+	case issueFirst:
+		return "issuing a new token failed; the old token was not revoked"
+	}
+	return "revoking the old token failed, so no new token was issued"
 }

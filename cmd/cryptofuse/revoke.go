@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -130,24 +129,15 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 	return exitOK
 }
 
-// newTransport is the transport of a bulk revocation with n workers. It
-// keeps the SDK default transport's timeouts, and allows n connections to
-// the server, all kept for reuse: a worker whose connection is still on its
-// way back to the pool waits for it rather than dialling a new one, so the
-// server sees at most n connections.
+// newTransport is the transport of a bulk revocation with n workers: the
+// SDK's default transport (cryptofuse.NewTransport), with a pool of n
+// connections to the server, all kept for reuse. A worker whose connection is
+// still on its way back to the pool waits for it rather than dialling a new
+// one, so the server sees at most n connections.
 func newTransport(n int) *http.Transport {
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConns:          n,
-		MaxIdleConnsPerHost:   n,
-		MaxConnsPerHost:       n,
-	}
+	t := cryptofuse.NewTransport()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost, t.MaxConnsPerHost = n, n, n
+	return t
 }
 
 // openInput opens the input named by the argument: stdin for "" or "-",

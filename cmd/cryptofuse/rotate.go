@@ -82,8 +82,12 @@ func (c *command) rotate(ctx context.Context, args []string) int {
 	defer cancel()
 	tok, err := client.RotateToken(rctx, old)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "%s: old token fp %s: %s\n", fs.Name(), fingerprint(old), sdkText(err, "rotate"))
+		msg := explain(err)
 		var rerr *cryptofuse.RotateError
+		if errors.As(err, &rerr) {
+			msg = rotateState(rerr, *issueFirst) + ": " + explain(rerr.Err)
+		}
+		fmt.Fprintf(c.stderr, "%s: old token fp %s: %s\n", fs.Name(), fingerprint(old), msg)
 		switch {
 		case errors.As(err, &rerr) && rerr.Revoked:
 			fmt.Fprintln(c.stderr, "The old token is revoked and no new one was issued: run 'cryptofuse token' to get one.")

@@ -45,7 +45,7 @@ func (c *command) token(ctx context.Context, args []string) int {
 	defer cancel()
 	tok, err := client.Token(ctx)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "%s: %s\n", fs.Name(), sdkText(err, "token"))
+		fmt.Fprintf(c.stderr, "%s: %s\n", fs.Name(), explain(err))
 		c.hintFor(err)
 		return exitFailed
 	}

@@ -86,7 +86,7 @@ func TestTokenFailures(t *testing.T) {
 		{"wrong secret", map[string]string{envClientSecret: "wrong-secret"}, false, []string{"token"}, []string{"cryptofuse token: 401 Unauthorized: invalid_client", "check CRYPTOFUSE_CLIENT_ID and CRYPTOFUSE_CLIENT_SECRET (or -credentials)"}},
 		{"unknown scope", nil, false, []string{"token", "-scope", "admin"}, []string{"cryptofuse token: 400 Bad Request: invalid_scope", "check -scope"}},
 		{"server down", map[string]string{envBaseURL: "http://127.0.0.1:1"}, false, []string{"token"}, []string{"connection refused"}},
-		{"server busy", nil, true, []string{"token", "-attempts", "2"}, []string{"cryptofuse token: 503 Service Unavailable", "(after 2 attempts)"}},
+		{"server busy", nil, true, []string{"token", "-attempts", "2"}, []string{"cryptofuse token: 503 Service Unavailable\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,7 +170,7 @@ func TestRotateFailures(t *testing.T) {
 		{"two words", nil, "Bearer OLD\n", exitUsage, []string{"something other than one token"}},
 		{"zero-width space", nil, "OLD\u200b\n", exitUsage, []string{"something other than one token", "RFC 6750"}},
 		{"quoted", nil, "\"OLD\",\n", exitUsage, []string{"something other than one token"}},
-		{"wrong secret", map[string]string{envClientSecret: "wrong-secret"}, "OLD\n", exitFailed, []string{"cryptofuse rotate: old token fp ", ": revoking the old token failed, so no new token was issued: revoke: 401 Unauthorized: invalid_client\n", "check CRYPTOFUSE_CLIENT_ID"}},
+		{"wrong secret", map[string]string{envClientSecret: "wrong-secret"}, "OLD\n", exitFailed, []string{"cryptofuse rotate: old token fp ", ": revoking the old token failed, so no new token was issued: 401 Unauthorized: invalid_client\n", "check CRYPTOFUSE_CLIENT_ID"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

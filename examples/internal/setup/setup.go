@@ -4,20 +4,19 @@
 package setup
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"os"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
 	"github.com/cryptofuse/cryptofuse-go/cryptofusetest"
+	"github.com/cryptofuse/cryptofuse-go/internal/names"
 )
 
 // The environment variables the examples read.
 const (
-	EnvClientID     = "CRYPTOFUSE_CLIENT_ID"
-	EnvClientSecret = "CRYPTOFUSE_CLIENT_SECRET"
-	EnvBaseURL      = "CRYPTOFUSE_BASE_URL"
+	EnvClientID     = names.EnvClientID
+	EnvClientSecret = names.EnvClientSecret
+	EnvBaseURL      = names.EnvBaseURL
 )
 
 // The fake server's one application.
@@ -79,9 +78,5 @@ func FromEnv(opts ...cryptofuse.Option) (*Env, error) {
 	return e, nil
 }
 
-// Fingerprint names a token without showing it: the first 8 hex digits of
-// its SHA-256.
-func Fingerprint(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:4])
-}
+// Fingerprint names a token without showing it (see names.Fingerprint).
+func Fingerprint(token string) string { return names.Fingerprint(token) }
