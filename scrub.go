@@ -114,83 +114,162 @@ func scrub(s string, secrets []string) string {
 // matchSecret returns the length of the echo of sec that starts at s[i], or
 // 0 if there is none there.
 func matchSecret(s string, i int, sec string) int {
-	start := i
-	inBadRun := false // the previous byte of sec was invalid UTF-8, matched as U+FFFD
-	for j := 0; j < len(sec); {
-		r, size := utf8.DecodeRuneInString(sec[j:])
-		if r == utf8.RuneError && size == 1 {
-			if n := matchByte(s, i, sec[j]); n > 0 {
-				i += n
-			} else if n := matchRune(s, i, utf8.RuneError); n > 0 {
-				i += n
-				inBadRun = true
-			} else if !inBadRun {
-				return 0
-			} // else: one U+FFFD stood for the whole run of bad bytes
-			j++
-			continue
-		}
-		inBadRun = false
-		n := matchRune(s, i, r)
-		if n == 0 {
-			// Form encoding is per byte, and may mix with raw bytes.
-			n = matchBytes(s, i, sec[j:j+size])
-		}
-		if n == 0 {
-			return 0
-		}
-		i += n
-		j += size
-	}
-	return i - start
-}
-
-// matchBytes matches the bytes of one rune, each raw or form-encoded.
-func matchBytes(s string, i int, bs string) int {
-	start := i
-	for k := 0; k < len(bs); k++ {
-		n := matchByte(s, i, bs[k])
-		if n == 0 {
-			return 0
-		}
-		i += n
-	}
-	return i - start
-}
-
-// matchByte matches one byte, raw or as "%XX".
-func matchByte(s string, i int, c byte) int {
-	switch {
-	case i < len(s) && s[i] == c:
-		return 1
-	case i+3 <= len(s) && s[i] == '%' && unhex(s[i+1]) == int(c>>4) && unhex(s[i+2]) == int(c&0xf):
-		return 3
-	}
-	return 0
-}
-
-// matchRune matches one rune in its raw, "+" (a space), JSON or HTML form.
-// It returns 0 for a form-encoded rune, which matchBytes handles.
-func matchRune(s string, i int, r rune) int {
-	if i >= len(s) {
+	// The forms are ambiguous ("&" is itself and the start of "&amp;"), so
+	// the match backtracks; the budget bounds it on hostile text, and an
+	// echo too tangled to follow counts as no match.
+	budget := 8*len(sec) + 64
+	end := matchFrom(s, i, sec, 0, false, &budget)
+	if end < 0 {
 		return 0
 	}
-	rest := s[i:]
-	var buf [utf8.UTFMax]byte
-	if raw := buf[:utf8.EncodeRune(buf[:], r)]; strings.HasPrefix(rest, string(raw)) {
-		return len(raw)
-	}
-	switch rest[0] {
-	case '+':
-		if r == ' ' {
-			return 1
+	return end - i
+}
+
+// maxForms bounds how many encodings of one rune can match at one place.
+const maxForms = 8
+
+// matchFrom matches sec[j:] against s[i:] and returns where the echo ends
+// in s, or -1. inBadRun: sec[j-1] was a byte that is not UTF-8, matched as
+// U+FFFD (which may stand for a whole run of such bytes).
+func matchFrom(s string, i int, sec string, j int, inBadRun bool, budget *int) int {
+	for j < len(sec) {
+		if *budget--; *budget < 0 {
+			return -1
 		}
-	case '\\':
-		return matchJSONEscape(rest, r)
-	case '&':
-		return matchHTMLRef(rest, r)
+		var ends [maxForms]int
+		var bad [maxForms]bool
+		n := 0
+		add := func(k int, isBad bool) {
+			if k > 0 && n < maxForms {
+				ends[n], bad[n] = i+k, isBad
+				n++
+			}
+		}
+		r, size := utf8.DecodeRuneInString(sec[j:])
+		if r == utf8.RuneError && size == 1 {
+			c := sec[j]
+			add(rawPrefix(s[i:], sec[j:j+1]), false)
+			add(byteEscape(s[i:], c), false)
+			for _, k := range runeForms(s[i:], utf8.RuneError) {
+				add(k, true)
+			}
+			if inBadRun {
+				ends[n], bad[n] = i, true // one U+FFFD stood for the whole run
+				n++
+			}
+		} else {
+			for _, k := range runeForms(s[i:], r) {
+				add(k, false)
+			}
+			add(bytesEscaped(s[i:], sec[j:j+size]), false)
+		}
+		switch n {
+		case 0:
+			return -1
+		case 1:
+			i, inBadRun = ends[0], bad[0]
+			j += size
+			continue
+		}
+		for k := 0; k < n; k++ {
+			if end := matchFrom(s, ends[k], sec, j+size, bad[k], budget); end >= 0 {
+				return end
+			}
+		}
+		return -1
+	}
+	return i
+}
+
+// rawPrefix is len(p) if s starts with p, else 0.
+func rawPrefix(s, p string) int {
+	if strings.HasPrefix(s, p) {
+		return len(p)
 	}
 	return 0
+}
+
+// runeForms returns the lengths of every echo of r (but the per-byte ones)
+// at the start of s: raw, "+" for a space, a JSON escape (perhaps quoted
+// once more), an HTML character reference.
+func runeForms(s string, r rune) []int {
+	var out []int
+	var buf [utf8.UTFMax]byte
+	if k := rawPrefix(s, string(buf[:utf8.EncodeRune(buf[:], r)])); k > 0 {
+		out = append(out, k)
+	}
+	if s == "" {
+		return out
+	}
+	switch s[0] {
+	case '+':
+		if r == ' ' {
+			out = append(out, 1)
+		}
+	case '\\':
+		// An escape quoted once more, or twice (Go's %q in net/http's
+		// errors writes \\u0026 for \u0026), has more backslashes in
+		// front: the last one starts the escape.
+		b := backslashes(s)
+		if k := matchJSONEscape(s[b-1:], r); k > 0 {
+			out = append(out, b-1+k)
+		}
+		if r == '\\' { // a backslash, escaped and quoted: a run of them
+			for k := 2; k <= b; k++ {
+				out = append(out, k)
+			}
+		}
+	case '&':
+		if k := matchHTMLRef(s, r); k > 0 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// bytesEscaped matches the bytes of one rune, each as "%XX" or each as
+// "\xXX", at the start of s.
+func bytesEscaped(s, bs string) int {
+	i := 0
+	for k := 0; k < len(bs); k++ {
+		n := byteEscape(s[i:], bs[k])
+		if n == 0 {
+			return 0
+		}
+		i += n
+	}
+	return i
+}
+
+// byteEscape matches one byte as "%XX" (form encoding) or as "\xXX" (Go's
+// %q and Python's repr, for a byte that is not UTF-8; quoting may double
+// the backslash), hex in either case, at the start of s.
+func byteEscape(s string, c byte) int {
+	hexAt := func(k int) bool {
+		return k+2 <= len(s) && unhex(s[k]) == int(c>>4) && unhex(s[k+1]) == int(c&0xf)
+	}
+	switch {
+	case s == "":
+	case s[0] == '%':
+		if hexAt(1) {
+			return 3
+		}
+	case s[0] == '\\':
+		k := backslashes(s)
+		if k < len(s) && s[k] == 'x' && hexAt(k+1) {
+			return k + 3
+		}
+	}
+	return 0
+}
+
+// backslashes counts the backslashes at the start of s.
+func backslashes(s string) int {
+	n := 0
+	for n < len(s) && s[n] == '\\' {
+		n++
+	}
+	return n
 }
 
 // jsonShort are the two-character JSON escapes.
@@ -199,6 +278,16 @@ var jsonShort = map[byte]rune{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\
 // matchJSONEscape matches r as a JSON escape at the start of s ("\" first).
 func matchJSONEscape(s string, r rune) int {
 	if len(s) < 2 {
+		return 0
+	}
+	if s[1] == 'U' { // Go's %q beyond the BMP
+		if len(s) >= 10 {
+			u1, ok1 := hex4(s, 2)
+			u2, ok2 := hex4(s, 6)
+			if ok1 && ok2 && rune(u1<<16|u2) == r {
+				return 10
+			}
+		}
 		return 0
 	}
 	if s[1] != 'u' {
@@ -215,9 +304,10 @@ func matchJSONEscape(s string, r rune) int {
 		return 6
 	}
 	if r1, r2 := utf16.EncodeRune(r); r1 != unicode.ReplacementChar && rune(u) == r1 {
-		if len(s) >= 12 && s[6] == '\\' && s[7] == 'u' {
-			if u2, ok := hex4(s, 8); ok && rune(u2) == r2 {
-				return 12
+		// The low surrogate, its backslash perhaps quoted once more.
+		if b := backslashes(s[6:]); b > 0 && len(s) > 6+b && s[6+b] == 'u' {
+			if u2, ok := hex4(s, 7+b); ok && rune(u2) == r2 {
+				return 11 + b
 			}
 		}
 	}

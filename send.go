@@ -122,7 +122,7 @@ func (c *Client) attempt(ctx context.Context, k call) (int, []byte, error) {
 		// The cause is a *url.Error naming the endpoint (no secret is in
 		// a URL), but net/http's text may quote the server's bytes (a
 		// malformed status line or header): it is scrubbed.
-		return 0, nil, &connError{op: k.op, err: err, text: c.scrubber(k.sent)(err.Error())}
+		return 0, nil, c.connError(ctx, k, err)
 	}
 	atEOF := false // the body was read to its end: nothing to drain
 	defer func() { drainAndClose(resp.Body, atEOF) }()
@@ -155,6 +155,28 @@ func (c *Client) attempt(ctx context.Context, k call) (int, []byte, error) {
 	}
 	return resp.StatusCode, nil, e
 }
+
+// connError builds the *connError of an attempt that got no answer. When
+// the transport's text held a secret, the cause is replaced by its scrubbed
+// text too, so that no unwrapping can reach the secret; the context's error,
+// if it ended the attempt, stays reachable for errors.Is.
+func (c *Client) connError(ctx context.Context, k call, err error) *connError {
+	raw := err.Error()
+	text := c.scrubber(k.sent)(raw)
+	if text != raw {
+		err = &scrubbedError{text: text, ctx: ctx.Err()}
+	}
+	return &connError{op: k.op, err: err, text: text}
+}
+
+// scrubbedError stands in for a transport error whose text held a secret.
+type scrubbedError struct {
+	text string
+	ctx  error // the context's error, if any
+}
+
+func (e *scrubbedError) Error() string { return e.text }
+func (e *scrubbedError) Unwrap() error { return e.ctx }
 
 // logAttempt writes the debug line of one attempt: its outcome, how long it
 // took, and what follows (a wait before the next attempt, or why there is
