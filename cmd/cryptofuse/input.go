@@ -54,6 +54,25 @@ func isB64Char(c byte) bool {
 	return strings.IndexByte("-._~+/", c) >= 0
 }
 
+// hasAuthScheme reports whether s starts with an HTTP authentication scheme
+// and a space, as a line copied from an Authorization header does.
+func hasAuthScheme(s string) bool {
+	scheme, rest, ok := strings.Cut(s, " ")
+	if !ok || strings.TrimSpace(rest) == "" {
+		return false
+	}
+	for _, known := range []string{"Bearer", "Basic", "DPoP", "MAC", "Token", "Authorization:"} {
+		if strings.EqualFold(scheme, known) {
+			return true
+		}
+	}
+	return false
+}
+
+// dropScheme is the advice for lines that start with an authentication
+// scheme.
+const dropScheme = `; drop the "Bearer " prefix (or the header name and scheme) and keep the token alone, as in: sed 's/^[Bb]earer //' FILE`
+
 // entry is one distinct token of the input and the line it first appears on.
 type entry struct {
 	token string
@@ -79,8 +98,9 @@ func readTokens(r io.Reader) (tokenList, error) {
 	var (
 		list  tokenList
 		seen  = map[string]bool{}
-		bad   []string
-		nBad  int
+		bad     []string
+		nBad    int
+		schemes int // bad lines that start with an authentication scheme
 		sc    = bufio.NewScanner(r)
 		lineN int
 	)
@@ -97,6 +117,9 @@ func readTokens(r io.Reader) (tokenList, error) {
 		}
 		if !isBearerToken(tok) {
 			nBad++
+			if hasAuthScheme(tok) {
+				schemes++
+			}
 			if len(bad) < maxBadLines {
 				bad = append(bad, fmt.Sprint(lineN))
 			}
@@ -124,7 +147,11 @@ func readTokens(r io.Reader) (tokenList, error) {
 		if nBad > 1 {
 			what = fmt.Sprintf("%d lines hold something other than one token (lines ", nBad)
 		}
-		return tokenList{}, fmt.Errorf("%s%s%s): %s; nothing was sent", what, strings.Join(bad, ", "), more, bearerSyntax)
+		advice := ""
+		if schemes > 0 {
+			advice = dropScheme
+		}
+		return tokenList{}, fmt.Errorf("%s%s%s): %s%s; nothing was sent", what, strings.Join(bad, ", "), more, bearerSyntax, advice)
 	}
 	return list, nil
 }
@@ -145,7 +172,11 @@ func readFirstLine(r io.Reader) (string, error) {
 			continue
 		}
 		if !isBearerToken(tok) {
-			return "", errors.New("the first line of stdin holds something other than one token: " + bearerSyntax)
+			advice := ""
+			if hasAuthScheme(tok) {
+				advice = strings.Replace(dropScheme, "FILE", "old-token.txt", 1)
+			}
+			return "", errors.New("the first line of stdin holds something other than one token: " + bearerSyntax + advice)
 		}
 		return tok, nil
 	}

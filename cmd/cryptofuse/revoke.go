@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,8 +46,20 @@ Ctrl-C (or SIGTERM) stops starting new requests, waits for those in flight
 (each up to -timeout) and prints the summary. A second Ctrl-C ends the process
 at once, killed by the signal (exit status 130 in shells), without a summary.
 Revoking a token again is harmless, so re-running the same input is the way to
-retry. A server that refuses the client credentials (invalid_client) stops the
-run: every later request would fail the same way.
+retry; the summary says which failures a re-run can fix (the server's or the
+network's), which only after the configuration is fixed, and which not at all.
+
+The run stops early, with the tokens not sent counted as not attempted, when
+its failures say that no token can succeed: at once when the server refuses
+the client credentials (invalid_client); when the first 3 requests all fail
+with the same reason that is about the request or the client, never the
+token (invalid_request, unauthorized_client, HTTP 401, 403, 404, 405 or a
+redirect); and when 10 requests in a row fail, each after its retries, for
+want of a working server (no answer, a timeout, 429 or 5xx). No token is
+counted revoked unless the server answered 2xx for it.
+
+Tokens are never read from a terminal, which would echo them: put them in a
+file or pipe them.
 
 Exit status: 0 if every token was revoked, 1 if any was not, 2 for a usage or
 configuration error or an input refused (nothing sent).
@@ -87,6 +98,9 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 	if fs.NArg() > 1 {
 		return c.usageError(fs, "takes at most one FILE, after the flags; tokens are read from a file or stdin, never from arguments")
 	}
+	if (fs.Arg(0) == "" || fs.Arg(0) == "-") && c.isTerminal(c.stdin) {
+		return c.usageError(fs, "stdin is a terminal: tokens typed or pasted there are echoed, and stay in the scrollback; put them in a file, or pipe them, as in 'cryptofuse revoke leaked-tokens.txt' or 'grep ... | cryptofuse revoke'")
+	}
 	in, name, closeIn, err := c.openInput(fs.Arg(0))
 	if errors.Is(err, errNoSuchFile) {
 		return c.usageError(fs, "%v", err)
@@ -99,9 +113,6 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 	if !ok {
 		closeIn()
 		return exitUsage
-	}
-	if name == "stdin" && c.isTerminal(c.stdin) {
-		fmt.Fprintln(c.stderr, "cryptofuse revoke: reading tokens from the terminal, one per line; end with Ctrl-D")
 	}
 	list, err := readTokens(in)
 	closeIn()
@@ -123,6 +134,9 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 	if sum.failed["invalid_client"] > 0 {
 		fmt.Fprintln(c.stderr, hintInvalidClient)
 	}
+	if sum.failed["HTTP 404"] > 0 {
+		c.hintNotFound()
+	}
 	if sum.revoked < sum.total {
 		return exitFailed
 	}
@@ -141,21 +155,41 @@ func newTransport(n int) *http.Transport {
 }
 
 // openInput opens the input named by the argument: stdin for "" or "-",
-// else a file. A file that does not exist is not named in the error, since
-// the argument may be a token given in the wrong place; the error then
-// matches errNoSuchFile.
+// else a file. A file that does not exist is named in the error only when
+// the name cannot be a token (looksLikeFileName), since the argument may be
+// a token given in the wrong place; the error then matches errNoSuchFile.
 func (c *command) openInput(arg string) (r io.Reader, name string, closeFn func(), err error) {
 	if arg == "" || arg == "-" {
 		return c.stdin, "stdin", func() {}, nil
 	}
 	f, err := os.Open(arg)
 	if errors.Is(err, fs.ErrNotExist) {
+		if looksLikeFileName(arg) {
+			return nil, "", nil, fmt.Errorf("%w: %q", errNoSuchFile, arg)
+		}
 		return nil, "", nil, fmt.Errorf("%w (argument fingerprint %s); tokens are read from a file or stdin, never from arguments", errNoSuchFile, fingerprint(arg))
 	}
 	if err != nil {
 		return nil, "", nil, err
 	}
 	return f, arg, func() { f.Close() }, nil
+}
+
+// looksLikeFileName reports whether a FILE argument cannot be a token, and
+// may be named in an error: it is not a bearer token's syntax (a space, a
+// quote, a character outside b64token), or it ends in a file extension
+// (.txt, .log, .csv, .json, .env, .tokens, .list), which no token of
+// django-oauth-toolkit (alphanumeric) has.
+func looksLikeFileName(arg string) bool {
+	if !isBearerToken(arg) {
+		return true
+	}
+	for _, ext := range []string{".txt", ".log", ".csv", ".json", ".env", ".tokens", ".list"} {
+		if strings.HasSuffix(strings.ToLower(arg), ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // Outcomes of one token.
@@ -168,14 +202,12 @@ const (
 // outcome is what happened to one token.
 type outcome struct {
 	state  int
-	reason string // for failed
+	reason string       // for failed
+	class  failureClass // for failed
 }
 
 // errNoSuchFile is openInput's error for a FILE that does not exist.
 var errNoSuchFile = errors.New("no such file")
-
-// errBadCredentials stops a run whose credentials the server refused.
-var errBadCredentials = errors.New("the server refused the client credentials (invalid_client)")
 
 // revokeAll revokes every token of list with opt.concurrency workers sharing
 // client. Workers take tokens in input order. When ctx is cancelled no new
@@ -190,6 +222,7 @@ func (c *command) revokeAll(ctx context.Context, client *cryptofuse.Client, list
 
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
+	stopper := newStopper()
 	var (
 		next     atomic.Int64 // index of the next token to take
 		inFlight atomic.Int64
@@ -224,12 +257,14 @@ func (c *command) revokeAll(ctx context.Context, client *cryptofuse.Client, list
 				if err == nil {
 					results[i] = outcome{state: revoked}
 					prog.succeeded()
+					stopper.record(nil, 0, "")
 					continue
 				}
-				results[i] = outcome{state: failed, reason: reason(err)}
+				o := outcome{state: failed, reason: reason(err), class: classify(err)}
+				results[i] = o
 				prog.failedWith(fmt.Sprintf("line %d (fp %s): %s", e.line, fingerprint(e.token), describe(err)))
-				if errors.Is(err, cryptofuse.ErrInvalidClient) {
-					stop(errBadCredentials)
+				if cause := stopper.record(err, o.class, o.reason); cause != nil {
+					stop(cause)
 				}
 			}
 		}()
@@ -243,6 +278,7 @@ func (c *command) revokeAll(ctx context.Context, client *cryptofuse.Client, list
 		total:      len(list.entries),
 		duplicates: list.duplicates,
 		failed:     map[string]int{},
+		classes:    map[string]failureClass{},
 		elapsed:    time.Since(start),
 	}
 	for i, r := range results {
@@ -251,6 +287,7 @@ func (c *command) revokeAll(ctx context.Context, client *cryptofuse.Client, list
 			sum.revoked++
 		case failed:
 			sum.failed[r.reason]++
+			sum.classes[r.reason] = max(sum.classes[r.reason], r.class)
 			sum.nFailed++
 		default:
 			if sum.notAttempted == 0 {
@@ -261,60 +298,11 @@ func (c *command) revokeAll(ctx context.Context, client *cryptofuse.Client, list
 	}
 	if sum.notAttempted > 0 {
 		switch cause := context.Cause(runCtx); {
-		case errors.Is(cause, errBadCredentials):
-			sum.stopped = cause.Error()
 		case ctx.Err() != nil:
 			sum.stopped = "interrupted"
+		case cause != nil && !errors.Is(cause, context.Canceled):
+			sum.stopped = cause.Error()
 		}
 	}
 	return sum
-}
-
-// summary is the outcome of a bulk revocation.
-type summary struct {
-	total             int // distinct tokens
-	revoked           int
-	nFailed           int
-	failed            map[string]int // by reason
-	notAttempted      int
-	firstNotAttempted int    // line of the first token not attempted
-	stopped           string // why the run stopped early, if it did
-	duplicates        int
-	elapsed           time.Duration
-}
-
-// print writes the summary, one "key: value" per line, the failures by
-// reason indented under "failed".
-func (s summary) print(w io.Writer) {
-	fmt.Fprintf(w, "revoked:        %d of %d\n", s.revoked, s.total)
-	fmt.Fprintf(w, "failed:         %d\n", s.nFailed)
-	type count struct {
-		reason string
-		n      int
-	}
-	var counts []count
-	for r, n := range s.failed {
-		counts = append(counts, count{r, n})
-	}
-	slices.SortFunc(counts, func(a, b count) int {
-		return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.reason, b.reason))
-	})
-	for _, c := range counts {
-		fmt.Fprintf(w, "  %s: %d\n", c.reason, c.n)
-	}
-	fmt.Fprintf(w, "not attempted:  %d", s.notAttempted)
-	if s.notAttempted > 0 {
-		fmt.Fprintf(w, " (the first is on line %d)", s.firstNotAttempted)
-	}
-	fmt.Fprintln(w)
-	if s.stopped != "" {
-		fmt.Fprintf(w, "stopped:        %s\n", s.stopped)
-	}
-	if s.duplicates > 0 {
-		fmt.Fprintf(w, "duplicates:     %d skipped (each token is revoked once)\n", s.duplicates)
-	}
-	fmt.Fprintf(w, "elapsed:        %s\n", s.elapsed.Round(time.Millisecond))
-	if s.revoked < s.total {
-		fmt.Fprintln(w, "Revoking a token again is harmless: re-run with the same input to retry (after fixing the cause).")
-	}
 }
