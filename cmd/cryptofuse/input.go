@@ -96,13 +96,13 @@ type tokenList struct {
 // lines by number, never their content.
 func readTokens(r io.Reader) (tokenList, error) {
 	var (
-		list  tokenList
-		seen  = map[string]bool{}
+		list    tokenList
+		seen    = map[string]bool{}
 		bad     []string
 		nBad    int
 		schemes int // bad lines that start with an authentication scheme
-		sc    = bufio.NewScanner(r)
-		lineN int
+		sc      = bufio.NewScanner(r)
+		lineN   int
 	)
 	sc.Buffer(make([]byte, 0, 4096), maxLine)
 	for sc.Scan() {
