@@ -108,9 +108,14 @@ func writeThen(raw string, hang bool) func(net.Conn, []byte) {
 }
 
 func TestHostile_TokenBytesSentIntact(t *testing.T) {
-	binary := make([]byte, 64<<10)
-	for i := range binary {
-		binary[i] = byte(i*31 + 7) // every byte value, invalid UTF-8 included
+	// Every byte value but the control characters, which Revoke refuses
+	// (ErrMalformedToken, malformed_test.go): C0 and DEL as bytes, and
+	// 0xC2, the lead byte of the C1 controls' UTF-8. Invalid UTF-8 stays.
+	binary := make([]byte, 0, 64<<10)
+	for i := 0; len(binary) < 64<<10; i++ {
+		if b := byte(i*31 + 7); b > 0x20 && b != 0x7f && b != 0xc2 {
+			binary = append(binary, b)
+		}
 	}
 	cases := []struct {
 		name  string
@@ -121,13 +126,11 @@ func TestHostile_TokenBytesSentIntact(t *testing.T) {
 		{"truncated rune", "ab\xe2\x82"},
 		{"UTF-16 surrogate as UTF-8", "\xed\xa0\x80"},
 		{"overlong NUL", "\xc0\x80"},
-		{"NUL, CR, LF and DEL", "a\x00b\r\nc\x7f"},
-		{"header injection attempt", "t\r\nX-Injected: 1\r\n\r\n"},
 		{"form syntax", "a=b&token=c;d+e%20f"},
 		{"one byte", "x"},
 		{"one invalid byte", "\xff"},
 		{"64 KiB of ASCII", strings.Repeat("t", 64<<10)},
-		{"64 KiB of every byte value", string(binary)},
+		{"64 KiB of every byte value but controls", string(binary)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -399,12 +402,12 @@ func TestHostile_CloseAfterHeaders(t *testing.T) {
 	cases := []struct {
 		name       string
 		raw        string
-		wantStatus int // of an *Error; 0: none
+		wantStatus int // of the token call's *Error (issue 11: a cut-off 2xx is one too)
 	}{
-		{"200, no body", stalledHeaders, 0},
-		{"200, part of the body", stalledHeaders + `{"access_token": "AT-partial", "expires_in": 36000}`, 0},
-		{"200, whole JSON but short of Content-Length", stalledHeaders + tokenJSON1, 0},
-		{"200, chunked, cut in a chunk", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n{\"access_token\": \"AT", 0},
+		{"200, no body", stalledHeaders, http.StatusOK},
+		{"200, part of the body", stalledHeaders + `{"access_token": "AT-partial", "expires_in": 36000}`, http.StatusOK},
+		{"200, whole JSON but short of Content-Length", stalledHeaders + tokenJSON1, http.StatusOK},
+		{"200, chunked, cut in a chunk", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n{\"access_token\": \"AT", http.StatusOK},
 		{"503, part of the body", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 1000\r\n\r\n{\"error\": \"temporarily_unavailable\"}", http.StatusServiceUnavailable},
 	}
 	for _, tc := range cases {
@@ -433,9 +436,7 @@ func TestHostile_CloseAfterHeaders(t *testing.T) {
 			require.Error(t, err)
 			assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 			var e *Error
-			if tc.wantStatus == 0 {
-				assert.False(t, errors.As(err, &e), "got an *Error: %v", err)
-			} else if assert.ErrorAs(t, err, &e) {
+			if assert.ErrorAs(t, err, &e) {
 				assert.Equal(t, tc.wantStatus, e.StatusCode)
 			}
 
@@ -443,7 +444,7 @@ func TestHostile_CloseAfterHeaders(t *testing.T) {
 			// 200 is a success, a cut-off 503 an *Error.
 			err = c.Revoke(ctx, testToken, AccessTokenHint)
 			assert.Equal(t, wantServed, served.Load(), "revoke requests served")
-			if tc.wantStatus == 0 {
+			if tc.wantStatus == http.StatusOK {
 				assert.NoError(t, err)
 			} else if assert.ErrorAs(t, err, &e) {
 				assert.Equal(t, tc.wantStatus, e.StatusCode)
