@@ -20,9 +20,20 @@ const (
 // Revoke revokes token with POST {base}/o/revoke_token/ (RFC 7009 §2.1).
 // hint is sent as token_type_hint unless it is "".
 //
-// A nil error means the server answered 2xx: the token is no longer valid.
-// RFC 7009 §2.2 has the server answer the same way for a token that was
-// unknown, expired or already revoked, so revoking twice is not an error.
+// A nil error means the server answered 2xx. For a token issued to this
+// client, that means the token is no longer valid. RFC 7009 §2.2 has the
+// server answer the same way for a token that was unknown, expired or
+// already revoked, so revoking twice is not an error. It also proves nothing
+// for another client's token: django-oauth-toolkit 3.x answers 200 and leaves
+// that token valid (RFC 7009 §2.1 has the server check that the token was
+// issued to the client revoking it), where 1.7.0 revokes it. To know that a
+// token is dead, ask the server's introspection endpoint (RFC 7662), as
+// "cryptofuse revoke -verify" does.
+//
+// A logout that holds a refresh token should revoke it, with
+// [RefreshTokenHint]: that revokes its access token too, on every server
+// version. Revoking only the access token leaves the refresh token
+// unrevoked on django-oauth-toolkit 1.7.0 (3.x revokes both).
 // Otherwise the error is an [*Error] for an answer (errors.Is matches
 // [ErrInvalidClient] and the others), or wraps the transport failure or the
 // context's error.

@@ -17,18 +17,21 @@ const (
 )
 
 // authenticateClient authenticates the client of a request the way
-// django-oauth-toolkit 1.7.0's OAuth2Validator.authenticate_client does:
-// HTTP Basic first, then client_id and client_secret among the request
+// django-oauth-toolkit's OAuth2Validator.authenticate_client does: HTTP
+// Basic first, then client_id and client_secret among the request
 // parameters. It returns the id of the authenticated client.
 //
-// One quirk is kept on purpose: when the Basic credentials name a registered
-// client but carry a wrong secret, that client stays loaded on the request,
-// and the body fallback compares the body's client_secret with that client's
-// secret, whatever client_id the body names.
+// One quirk of 1.7.0 is kept on purpose: when the Basic credentials name a
+// registered client but carry a wrong secret, that client stays loaded on
+// the request, and the body fallback compares the body's client_secret with
+// that client's secret, whatever client_id the body names. 3.4.1 reloads the
+// client the body names, and compares the body's secret (absent: "") with
+// that client's. Only 1.7.0 crashes on a "client" parameter.
 func (s *Server) authenticateClient(header string, hasHeader bool, p params) (string, authResult) {
 	// oauthlib lets a "client" parameter replace request.client; DOT then
 	// calls a method on that string and crashes.
-	if p.set("client") {
+	dot170 := s.cfg.dot170
+	if dot170 && p.set("client") {
 		return "", authCrash
 	}
 	loaded := "" // request.client in DOT; client ids are never empty
@@ -46,7 +49,7 @@ func (s *Server) authenticateClient(header string, hasHeader bool, p params) (st
 			}
 		}
 	}
-	if loaded == "" {
+	if loaded == "" || !dot170 {
 		id, ok := p["client_id"]
 		if !ok {
 			return "", authFailed
@@ -57,7 +60,7 @@ func (s *Server) authenticateClient(header string, hasHeader bool, p params) (st
 		loaded = id
 	}
 	secret, ok := p["client_secret"]
-	if !ok {
+	if !ok && dot170 {
 		return "", authFailed
 	}
 	if want, known := s.st.clientSecret(loaded); known && secretsEqual(want, secret) {

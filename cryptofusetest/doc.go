@@ -8,12 +8,15 @@
 //   - POST /o/revoke_token/ for token revocation (RFC 7009), and
 //   - POST /o/introspect/ for token introspection (RFC 7662),
 //
-// the way the real server, django-oauth-toolkit 1.7.0 on oauthlib 3.2.2,
-// answers them: the same status codes, headers and JSON bodies, byte for byte
-// where a client can observe them, including the order of its checks and its
-// quirks (HTTP Basic credentials decoded with unquote_plus, a fallback to
-// client_id and client_secret in the body, a 500 for any query string on the
-// token endpoint, no ownership check on revocation).
+// the way the real server, django-oauth-toolkit 3.4.1 on oauthlib 3.3.1,
+// answers them, or 1.7.0 on oauthlib 3.2.2 under [WithDOT170]: the same
+// status codes, headers and JSON bodies, byte for byte where a client can
+// observe them, including the order of its checks and its quirks (HTTP
+// Basic credentials decoded with unquote_plus, a fallback to client_id and
+// client_secret in the body; on 3.4.1 an ownership check that answers 200
+// for another client's token and leaves it valid, on 1.7.0 a 500 for any
+// query string on the token endpoint). 3.4.1 also serves RFC 8414 metadata
+// at [MetadataPath].
 //
 // The package speaks only the wire protocol: it imports nothing from the SDK,
 // so a test can point any client at [Server.URL].
@@ -40,9 +43,12 @@
 //	})
 //	// ... the next two revocations get a 503, the third the real answer ...
 //
-// The server keeps no users, authorization codes or refresh tokens, so the
-// password, authorization_code and refresh_token grants always fail the way
-// they fail on the real server for a client-credentials application.
+// The server keeps no users or authorization codes, so the password and
+// authorization_code grants always fail the way they fail on the real server
+// for a client-credentials application. A test that needs a user's tokens
+// gets an access token with its refresh token from [Server.IssueUserToken];
+// revocation then cascades as the server's version does (RFC 7009 §2.1),
+// and the refresh_token grant exchanges the refresh token for a new pair.
 //
 // Everything in the package is safe for concurrent use by multiple
 // goroutines.

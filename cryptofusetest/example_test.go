@@ -115,3 +115,36 @@ func ExampleServer_InjectFault() {
 	// 200 OK, Retry-After "", active: false
 	// revoke requests: 2 faulted: 1
 }
+
+// A logout test issues a user's token pair and checks which tokens survive
+// a revocation, per server version: revoking the access token takes the
+// refresh token along on 3.4.1 (the default) but not on 1.7.0.
+func ExampleServer_IssueUserToken() {
+	revokeAccess := func(srv *cryptofusetest.Server, tok string) {
+		form := url.Values{"token": {tok}, "token_type_hint": {"access_token"}}
+		req, err := http.NewRequest(http.MethodPost, srv.URL+cryptofusetest.RevokePath, strings.NewReader(form.Encode()))
+		if err != nil {
+			panic(err)
+		}
+		req.SetBasicAuth("my-id", "my-secret")
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			panic(err)
+		}
+		resp.Body.Close()
+	}
+	for _, mode := range []struct {
+		name string
+		opts []cryptofusetest.Option
+	}{{"3.4.1", nil}, {"1.7.0", []cryptofusetest.Option{cryptofusetest.WithDOT170()}}} {
+		srv := cryptofusetest.NewServer("my-id", "my-secret", mode.opts...)
+		access, refresh := srv.IssueUserToken("my-id", "alice", "")
+		revokeAccess(srv, access)
+		fmt.Printf("%s: access active %v, refresh active %v\n", mode.name, srv.Active(access), srv.ActiveRefresh(refresh))
+		srv.Close()
+	}
+	// Output:
+	// 3.4.1: access active false, refresh active false
+	// 1.7.0: access active false, refresh active true
+}

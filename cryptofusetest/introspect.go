@@ -10,12 +10,13 @@ import (
 // required_scopes).
 const introspectionScope = "introspection"
 
-// serveIntrospect answers /o/introspect/ as DOT 1.7.0's IntrospectTokenView
-// does (RFC 7662). The caller authenticates as any registered client (HTTP
+// serveIntrospect answers /o/introspect/ as DOT's IntrospectTokenView does
+// (RFC 7662). The caller authenticates as any registered client (HTTP
 // Basic, or client_id and client_secret among the parameters) or with a
 // Bearer access token that has the "introspection" scope; otherwise the
 // answer is 403 with an empty body. POST reads the token from the form body,
-// GET and HEAD from the query string.
+// GET and HEAD from the query string. Without a token parameter, 3.4.1
+// answers 400 invalid_request and 1.7.0 {"active": false}.
 func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	const allow = "GET, POST, HEAD, OPTIONS"
 	method := strings.ToUpper(r.Method)
@@ -25,18 +26,18 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	}
 	post, err := postParams(r, method)
 	if err != nil {
-		writePage(w, http.StatusBadRequest)
+		s.writePage(w, http.StatusBadRequest)
 		return
 	}
 	p, ok := oauthlibParams(r.URL.RawQuery, post)
 	if !ok {
-		writePage(w, http.StatusInternalServerError)
+		s.writePage(w, http.StatusInternalServerError)
 		return
 	}
 	header, hasHeader := authorization(r)
 	switch _, res := s.authenticateClient(header, hasHeader, p); res {
 	case authCrash:
-		writePage(w, http.StatusInternalServerError)
+		s.writePage(w, http.StatusInternalServerError)
 		return
 	case authFailed:
 		if !s.introspectionAllowed(bearerToken(header, hasHeader, p)) {
@@ -46,18 +47,26 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var token string
+	var hasToken bool
 	switch method {
 	case http.MethodGet, http.MethodHead:
 		get, err := parseQueryDict([]byte(r.URL.RawQuery))
 		if err != nil {
-			writePage(w, http.StatusBadRequest)
+			s.writePage(w, http.StatusBadRequest)
 			return
 		}
-		token = get["token"]
+		token, hasToken = get["token"]
 	case http.MethodPost:
-		token = post["token"]
+		token, hasToken = post["token"]
 	default:
 		writeNotAllowed(w, method, allow)
+		return
+	}
+	if !hasToken && !s.cfg.dot170 {
+		var body jsonObject
+		body.str("error", "invalid_request")
+		body.str("error_description", "Token parameter is missing.")
+		write(w, http.StatusBadRequest, contentTypeJSON, body.String())
 		return
 	}
 
@@ -70,6 +79,9 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		body.str("scope", t.scope)
 		body.number("exp", t.expires.Unix())
 		body.str("client_id", t.clientID)
+		if t.username != "" {
+			body.str("username", t.username)
+		}
 	}
 	write(w, http.StatusOK, contentTypeJSON, body.String())
 }

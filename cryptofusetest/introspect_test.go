@@ -9,16 +9,17 @@ import (
 
 // TestIntrospectEndpoint checks /o/introspect/ as DOT 1.7.0's
 // IntrospectTokenView answers it, against a live token, a token with the
-// introspection scope (INTRO) and a revoked one (GONE).
+// introspection scope (INTRO) and a revoked one (GONE), under WithDOT170.
+// TestDOT341 checks where the default, 3.4.1, differs.
 func TestIntrospectEndpoint(t *testing.T) {
 	clk := newClock()
-	srv := newTestServer(t, WithScopes("read", "write", "introspection"), WithClock(clk.Now))
+	srv := newTestServer(t, WithDOT170(), WithScopes("read", "write", "introspection"), WithClock(clk.Now))
 	srv.AddClient("app2", "secret2")
 	srv.AddClient(specialID, specialSecret)
 	live := srv.IssueToken(testID, "write read")
 	intro := srv.IssueToken("app2", "introspection")
 	gone := srv.IssueToken(testID, "")
-	srv.st.remove(gone)
+	srv.st.revoke(gone, revocation{})
 
 	exp := strconv.FormatInt(clk.Now().Add(36000*time.Second).Unix(), 10)
 	active := want{status: 200, body: `{"active": true, "scope": "write read", "exp": ` + exp + `, "client_id": "app1"}`, header: plainJSON}

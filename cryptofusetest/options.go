@@ -15,6 +15,7 @@ type config struct {
 	defaultScopes []string
 	expiresIn     time.Duration
 	now           func() time.Time
+	dot170        bool // WithDOT170: answer as 1.7.0 does, not as 3.4.1
 }
 
 func defaultConfig() config {
@@ -68,6 +69,37 @@ func WithClock(now func() time.Time) Option {
 			c.now = now
 		}
 	}
+}
+
+// WithDOT170 makes the server answer as django-oauth-toolkit 1.7.0 does
+// (Debian bookworm's, on Django 3.2 and oauthlib 3.2.2) instead of as 3.4.1
+// does (on Django 5.2 and oauthlib 3.3.1), the default. Choose it to test a
+// client against a server that still runs 1.7.0. Where the two differ:
+//
+//   - Revocation: 1.7.0 revokes any client's token (no ownership check, so
+//     any client can revoke it), and revoking an access token leaves its
+//     refresh token usable; 3.4.1 answers 200 for another client's token but
+//     leaves it valid (RFC 7009 §2.1), and revoking an access token revokes
+//     its refresh token too.
+//   - A query string on /o/token/: 1.7.0 crashes with a 500 HTML page;
+//     3.4.1 answers 400 invalid_request.
+//   - A wrong Basic secret plus client_id and client_secret in the body:
+//     1.7.0 compares the body's secret with the secret of the client the
+//     Basic credentials named, whatever client_id the body names; 3.4.1
+//     authenticates the body's client_id with the body's secret. A
+//     "client" parameter crashes 1.7.0 (500) and is ignored by 3.4.1.
+//   - Introspection without a token parameter: 1.7.0 answers 200
+//     {"active": false}; 3.4.1 answers 400 invalid_request.
+//   - Content-Type: 1.7.0 compares the media type case-sensitively, so
+//     "Application/X-WWW-Form-Urlencoded" is no form and the body is
+//     ignored; 3.4.1 reads it as a form.
+//   - Django's HTML error pages are sent as "text/html" by 1.7.0 and as
+//     "text/html; charset=utf-8" by 3.4.1.
+//   - RFC 8414 metadata: 3.4.1 serves it at
+//     /o/.well-known/oauth-authorization-server ([MetadataPath]); 1.7.0
+//     answers 404 there.
+func WithDOT170() Option {
+	return func(c *config) { c.dot170 = true }
 }
 
 // knownScopes reports whether every scope in scopes is one the server knows

@@ -99,10 +99,14 @@ func oauthlibParams(rawQuery string, post params) (p params, ok bool) {
 }
 
 // mediaType returns the media type of a Content-Type header value as
-// Python's cgi.parse_header returns it, and Django compares it: the text
-// before the first ';' outside quotes, stripped, with its case kept. So
-// "Application/X-WWW-Form-Urlencoded" is not a form.
-func mediaType(contentType string) string {
+// Django compares it: the text before the first ';' outside quotes,
+// stripped. Django 3.2 (DOT 1.7.0, dot170) keeps its case, as Python's
+// cgi.parse_header does, so "Application/X-WWW-Form-Urlencoded" is not a
+// form; Django 5.2 (DOT 3.4.1) lower-cases it.
+func mediaType(contentType string, dot170 bool) string {
+	if !dot170 {
+		return strings.ToLower(mediaType(contentType, true))
+	}
 	s := latin1([]byte(contentType))
 	end := strings.IndexByte(s, ';')
 	for end > 0 && (strings.Count(s[:end], `"`)-strings.Count(s[:end], `\"`))%2 == 1 {
@@ -127,7 +131,7 @@ func postParams(r *http.Request, method string) (params, error) {
 	if method != http.MethodPost {
 		return params{}, nil
 	}
-	switch mediaType(r.Header.Get("Content-Type")) {
+	switch mediaType(r.Header.Get("Content-Type"), isDOT170(r)) {
 	case "application/x-www-form-urlencoded":
 		if r.ContentLength > maxBodyBytes {
 			return refuse(r.Body)

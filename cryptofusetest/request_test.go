@@ -67,21 +67,25 @@ func TestOAuthlibParams(t *testing.T) {
 	}
 }
 
-// The wants below are what Python's cgi.parse_header answered.
+// The wants below are what Python's cgi.parse_header answered (Django 3.2,
+// DOT 1.7.0); Django 5.2 (DOT 3.4.1) lower-cases the same text.
 func TestMediaType(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"application/x-www-form-urlencoded", "application/x-www-form-urlencoded"},
-		{"  application/x-www-form-urlencoded ; charset=utf-8", "application/x-www-form-urlencoded"},
-		{"Application/X-WWW-Form-Urlencoded", "Application/X-WWW-Form-Urlencoded"},
-		{`a"b;c";d`, `a"b;c"`},
-		{"application/x-www-form-urlencoded\xa0", "application/x-www-form-urlencoded"},
-		{"multipart/form-data; boundary=x", "multipart/form-data"},
-		{"", ""},
+	tests := []struct{ in, want170, want341 string }{
+		{"application/x-www-form-urlencoded", "application/x-www-form-urlencoded", "application/x-www-form-urlencoded"},
+		{"  application/x-www-form-urlencoded ; charset=utf-8", "application/x-www-form-urlencoded", "application/x-www-form-urlencoded"},
+		{"Application/X-WWW-Form-Urlencoded", "Application/X-WWW-Form-Urlencoded", "application/x-www-form-urlencoded"},
+		{`a"b;c";d`, `a"b;c"`, `a"b;c"`},
+		{"application/x-www-form-urlencoded\xa0", "application/x-www-form-urlencoded", "application/x-www-form-urlencoded"},
+		{"Multipart/Form-Data; boundary=x", "Multipart/Form-Data", "multipart/form-data"},
+		{"", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			if got := mediaType(tt.in); got != tt.want {
-				t.Errorf("mediaType(%q): got %q, want %q", tt.in, got, tt.want)
+			if got := mediaType(tt.in, true); got != tt.want170 {
+				t.Errorf("mediaType(%q, 1.7.0): got %q, want %q", tt.in, got, tt.want170)
+			}
+			if got := mediaType(tt.in, false); got != tt.want341 {
+				t.Errorf("mediaType(%q, 3.4.1): got %q, want %q", tt.in, got, tt.want341)
 			}
 		})
 	}

@@ -11,7 +11,7 @@ import (
 const (
 	contentTypeJSON     = "application/json"
 	contentTypeHTML     = "text/html; charset=utf-8" // Django's HttpResponse
-	contentTypeHTMLPage = "text/html"                // Django's error pages
+	contentTypeHTMLPage = "text/html"                // Django 3.2's error pages (DOT 1.7.0)
 )
 
 // Django's error pages when DEBUG is off, byte for byte.
@@ -30,14 +30,19 @@ func write(w http.ResponseWriter, status int, contentType, body string) {
 	_, _ = w.Write([]byte(body))
 }
 
-// writePage sends one of Django's HTML error pages.
-func writePage(w http.ResponseWriter, status int) {
+// writePage sends one of Django's HTML error pages: the same bytes in
+// Django 3.2 and 5.2, sent as text/html by 3.2 and with a charset by 5.2.
+func (s *Server) writePage(w http.ResponseWriter, status int) {
 	page := map[int]string{
 		http.StatusBadRequest:          page400,
 		http.StatusNotFound:            page404,
 		http.StatusInternalServerError: page500,
 	}[status]
-	write(w, status, contentTypeHTMLPage, page)
+	contentType := contentTypeHTML
+	if s.cfg.dot170 {
+		contentType = contentTypeHTMLPage
+	}
+	write(w, status, contentType, page)
 }
 
 // writeEmpty sends Django's empty HttpResponse, as for a revocation, an

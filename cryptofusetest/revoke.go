@@ -8,9 +8,12 @@ import (
 // serveRevoke answers /o/revoke_token/ as DOT's RevokeTokenView and
 // oauthlib's RevocationEndpoint do (RFC 7009). The checks run in this order:
 // method, query string, token parameter, client authentication. The
-// token_type_hint is ignored: an access token is revoked under any hint. A
-// client may revoke any client's token (DOT 1.7.0 has no ownership check),
-// and an unknown or already revoked token answers 200 too.
+// token_type_hint is ignored: an access or refresh token is revoked under
+// any hint. An unknown or already revoked token answers 200 too, and so does
+// another client's token, which 3.4.1 leaves valid (RFC 7009 §2.1) and 1.7.0
+// revokes (it has no ownership check). Revoking a refresh token revokes its
+// access token; revoking an access token revokes its refresh token on 3.4.1
+// only.
 func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	method := strings.ToUpper(r.Method)
 	if method != http.MethodPost {
@@ -19,12 +22,12 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	post, err := postParams(r, method)
 	if err != nil {
-		writePage(w, http.StatusBadRequest)
+		s.writePage(w, http.StatusBadRequest)
 		return
 	}
 	p, ok := oauthlibParams(r.URL.RawQuery, post)
 	if !ok {
-		writePage(w, http.StatusInternalServerError)
+		s.writePage(w, http.StatusInternalServerError)
 		return
 	}
 	fail := func(status int, code, description string) {
@@ -39,14 +42,19 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	header, hasHeader := authorization(r)
-	switch _, res := s.authenticateClient(header, hasHeader, p); res {
+	clientID, res := s.authenticateClient(header, hasHeader, p)
+	switch res {
 	case authCrash:
-		writePage(w, http.StatusInternalServerError)
+		s.writePage(w, http.StatusInternalServerError)
 		return
 	case authFailed:
 		fail(http.StatusUnauthorized, "invalid_client", "")
 		return
 	}
-	s.st.remove(p["token"])
+	rule := revocation{owner: clientID, cascade: true}
+	if s.cfg.dot170 {
+		rule = revocation{}
+	}
+	s.st.revoke(p["token"], rule)
 	writeEmpty(w, http.StatusOK)
 }

@@ -8,7 +8,8 @@ import (
 
 // TestRevokeEndpoint sends each case of dot-behaviour.md's /o/revoke_token/
 // table as raw HTTP, against a fresh token, and checks the answer and
-// whether the token is still active afterwards.
+// whether the token is still active afterwards, under WithDOT170.
+// TestDOT341 checks where the default, 3.4.1, differs.
 func TestRevokeEndpoint(t *testing.T) {
 	auth := encodedBasic(testID, testSecret)
 	revoked := want{status: 200, header: emptyHTML}
@@ -52,7 +53,7 @@ func TestRevokeEndpoint(t *testing.T) {
 		{"an invalid percent escape in the query crashes the server", call{path: "?a=%zz", auth: auth, body: "token=TOKEN"}, serverError, true},
 		{"a client parameter crashes the server", call{auth: auth, body: "token=TOKEN&client=x"}, serverError, true},
 	}
-	srv := newTestServer(t)
+	srv := newTestServer(t, WithDOT170())
 	srv.AddClient("app2", "secret2")
 	srv.AddClient(specialID, specialSecret)
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package cryptofusetest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +14,10 @@ const (
 	TokenPath      = "/o/token/"        // the token endpoint (RFC 6749 §3.2)
 	RevokePath     = "/o/revoke_token/" // the revocation endpoint (RFC 7009 §2)
 	IntrospectPath = "/o/introspect/"   // the introspection endpoint (RFC 7662 §2)
+	// MetadataPath is where django-oauth-toolkit 3.4.1, mounted under /o/,
+	// serves its authorization server metadata (RFC 8414 §3). 1.7.0 answers
+	// 404 there, as the Server does under [WithDOT170].
+	MetadataPath = "/o/.well-known/oauth-authorization-server"
 )
 
 // Short names for the paths, used throughout the package.
@@ -24,8 +29,8 @@ const (
 
 // Server is an in-memory fake of POST /o/token/, POST /o/revoke_token/ and
 // POST /o/introspect/, listening on loopback (an [httptest.Server]
-// underneath). It answers as django-oauth-toolkit 1.7.0 does for confidential
-// client-credentials applications.
+// underneath). It answers as django-oauth-toolkit 3.4.1 does for confidential
+// client-credentials applications, or as 1.7.0 does under [WithDOT170].
 //
 // A test can make it misbehave on purpose with [Server.InjectFault]:
 // answer a canned status with Retry-After, drop the connection, delay the
@@ -123,6 +128,44 @@ func (s *Server) IssueToken(clientID, scope string) string {
 	return s.issue(clientID, scope)
 }
 
+// IssueUserToken mints an access token and its refresh token for a user of
+// a registered client directly, without HTTP, as a password or
+// authorization-code grant would (RFC 6749 §4.1, §4.3): the tokens a logout
+// handler revokes. scope is stored as given; "" grants the default scopes.
+// username is what introspection answers for the token. The refresh token
+// works in a refresh_token grant (RFC 6749 §6) by the same client, which
+// revokes both and issues a new pair.
+//
+// Revocation treats the pair as the server's version does (RFC 7009 §2.1):
+// revoking the refresh token revokes the access token too (both versions);
+// revoking the access token revokes the refresh token too on 3.4.1, the
+// default, and leaves it usable under [WithDOT170]. IssueUserToken panics if
+// clientID is not registered. It is safe for concurrent use.
+//
+//	access, refresh := srv.IssueUserToken("my-id", "alice", "")
+//	// ... the logout handler revokes refresh, then access ...
+//	if srv.Active(access) || srv.ActiveRefresh(refresh) {
+//		t.Error("a token survived logout")
+//	}
+func (s *Server) IssueUserToken(clientID, username, scope string) (accessToken, refreshToken string) {
+	if _, ok := s.st.clientSecret(clientID); !ok {
+		panic(fmt.Sprintf("cryptofusetest: IssueUserToken: unknown client id %q", clientID))
+	}
+	if scope == "" {
+		scope = s.cfg.defaultScope()
+	}
+	return s.st.addUser(clientID, username, scope, s.cfg.now().Add(s.cfg.expiresIn))
+}
+
+// ActiveRefresh reports whether refreshToken was issued by the server (by
+// [Server.IssueUserToken] or a refresh_token grant) and has been neither
+// revoked nor used. Refresh tokens do not expire, as on the real server by
+// default. It is safe for concurrent use.
+func (s *Server) ActiveRefresh(refreshToken string) bool {
+	_, ok := s.st.lookupRefresh(refreshToken)
+	return ok
+}
+
 // Active reports whether token was issued by the server, has not been
 // revoked, and has not expired on the server's clock. It is safe for
 // concurrent use.
@@ -157,10 +200,23 @@ func (s *Server) handler() http.Handler {
 	return s.countRequests(s.injectFaults(s.endpoints()))
 }
 
+// dot170Key marks, in a request's context, a server that answers as
+// django-oauth-toolkit 1.7.0 does, for the parsing helpers that see only the
+// request.
+type dot170Key struct{}
+
+// isDOT170 reports whether r reached a server under WithDOT170.
+func isDOT170(r *http.Request) bool {
+	return r.Context().Value(dot170Key{}) != nil
+}
+
 // countRequests counts each request by its path, then passes it on.
 func (s *Server) countRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.st.countRequest(r.URL.Path)
+		if s.cfg.dot170 {
+			r = r.WithContext(context.WithValue(r.Context(), dot170Key{}, true))
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -183,6 +239,12 @@ func (s *Server) endpoints() http.Handler {
 			s.serveRevoke(w, r)
 		case introspectPath:
 			s.serveIntrospect(w, r)
+		case MetadataPath:
+			if s.cfg.dot170 {
+				s.writePage(w, http.StatusNotFound)
+				return
+			}
+			s.serveMetadata(w, r)
 		case tokenPath[:len(tokenPath)-1], revokePath[:len(revokePath)-1], introspectPath[:len(introspectPath)-1]:
 			// Django's CommonMiddleware (APPEND_SLASH) in a stock project
 			// redirects every method to the path with a slash.
@@ -193,7 +255,7 @@ func (s *Server) endpoints() http.Handler {
 			w.Header().Set("Location", location)
 			writeEmpty(w, http.StatusMovedPermanently)
 		default:
-			writePage(w, http.StatusNotFound)
+			s.writePage(w, http.StatusNotFound)
 		}
 	})
 }

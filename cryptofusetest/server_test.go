@@ -61,6 +61,7 @@ func TestServerMethodPanics(t *testing.T) {
 		want string
 	}{
 		{"IssueToken for an unknown client", func() { srv.IssueToken("nobody", "") }, `unknown client id "nobody"`},
+		{"IssueUserToken for an unknown client", func() { srv.IssueUserToken("nobody", "alice", "") }, `IssueUserToken: unknown client id "nobody"`},
 		{"AddClient with an empty id", func() { srv.AddClient("", "x") }, "empty client id"},
 	}
 	for _, tt := range tests {
@@ -244,7 +245,8 @@ func TestExpiresInRoundsDown(t *testing.T) {
 	}
 }
 
-// TestOtherPaths checks the answers outside the three endpoints.
+// TestOtherPaths checks the answers outside the three endpoints, under
+// WithDOT170 (3.4.1 differs in the pages' Content-Type: TestDOT341).
 func TestOtherPaths(t *testing.T) {
 	auth := encodedBasic(testID, testSecret)
 	notFound := want{status: 404, body: page404, header: pageHeaders}
@@ -264,7 +266,7 @@ func TestOtherPaths(t *testing.T) {
 		{"a percent-encoded path is decoded", call{path: "/o/%74oken/", auth: auth, body: "grant_type=client_credentials"}, tokenOK("read")},
 		{"a double slash is another path", call{path: "//o/token/", auth: auth, body: "grant_type=client_credentials"}, notFound},
 	}
-	srv := newTestServer(t)
+	srv := newTestServer(t, WithDOT170())
 	noRedirects := srv.ts.Client()
 	noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	for _, tt := range tests {

@@ -8,10 +8,11 @@ import (
 
 // serveToken answers /o/token/ as DOT's TokenView and oauthlib's
 // TokenEndpoint do. Every registered application is a confidential
-// client-credentials application, and the server has no users,
-// authorization codes or refresh tokens, so only client_credentials can
-// succeed; the other grants fail as they fail on the real server, after the
-// same checks in the same order.
+// client-credentials application, and the server has no users or
+// authorization codes, so client_credentials succeeds, refresh_token
+// succeeds for a refresh token from [Server.IssueUserToken], and the other
+// grants fail as they fail on the real server, after the same checks in the
+// same order.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	method := strings.ToUpper(r.Method)
 	if method != http.MethodPost {
@@ -20,12 +21,26 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := postParams(r, method)
 	if err != nil {
-		writePage(w, http.StatusBadRequest)
+		s.writePage(w, http.StatusBadRequest)
 		return
 	}
-	// oauthlib raises on any query string here, and DOT does not catch it.
 	if r.URL.RawQuery != "" {
-		writePage(w, http.StatusInternalServerError)
+		// oauthlib 3.2.2 raises on any query string here, and DOT 1.7.0
+		// does not catch it. oauthlib 3.3.1 raises an OAuth2Error, which
+		// DOT 3.4.1 answers with its JSON but none of its headers, so with
+		// Django's default Content-Type.
+		q, ok := oauthlibParams(r.URL.RawQuery, p)
+		if s.cfg.dot170 || !ok {
+			s.writePage(w, http.StatusInternalServerError)
+			return
+		}
+		var body jsonObject
+		body.str("error", "invalid_request")
+		body.str("error_description", "URL query parameters are not allowed")
+		if q["state"] != "" {
+			body.str("state", q["state"])
+		}
+		write(w, http.StatusBadRequest, contentTypeHTML, body.String())
 		return
 	}
 	header, hasHeader := authorization(r)
@@ -66,7 +81,7 @@ func (g grant) authenticate() (clientID string, ok bool) {
 	case authOK:
 		return clientID, true
 	case authCrash:
-		writePage(g.w, http.StatusInternalServerError)
+		g.s.writePage(g.w, http.StatusInternalServerError)
 	default:
 		g.fail(http.StatusUnauthorized, "invalid_client", "")
 	}
@@ -120,12 +135,30 @@ func (g grant) refreshToken() {
 		g.fail(http.StatusBadRequest, "invalid_request", "Missing refresh token parameter.")
 		return
 	}
-	if _, ok := g.authenticate(); !ok {
+	clientID, ok := g.authenticate()
+	if !ok {
 		return
 	}
-	// The grant is allowed for client-credentials apps, but the server
-	// issues no refresh tokens, so none is valid.
-	g.fail(http.StatusBadRequest, "invalid_grant", "")
+	// The grant is allowed for client-credentials apps. Only a live refresh
+	// token of the same client is valid; using it revokes it and its access
+	// token. 1.7.0 crashes on a refresh token whose access token was revoked
+	// (get_original_scopes reads that access token's scope).
+	access, refresh, scope, res := g.s.st.exchange(g.p["refresh_token"], clientID, g.s.cfg.now().Add(g.s.cfg.expiresIn))
+	switch res {
+	case exchangeInvalid:
+		g.fail(http.StatusBadRequest, "invalid_grant", "")
+		return
+	case exchangeOrphan:
+		g.s.writePage(g.w, http.StatusInternalServerError)
+		return
+	}
+	var body jsonObject
+	body.str("access_token", access)
+	body.number("expires_in", int64(g.s.cfg.expiresIn/time.Second))
+	body.str("token_type", "Bearer")
+	body.str("scope", scope)
+	body.str("refresh_token", refresh)
+	writeOAuth(g.w, http.StatusOK, body.String())
 }
 
 func (g grant) authorizationCode() {
@@ -144,7 +177,7 @@ func (g grant) authorizationCode() {
 	if grantType == "openid" {
 		// oauthlib lets "openid" through; DOT's grant type mapping lacks
 		// it and fails an assertion.
-		writePage(g.w, http.StatusInternalServerError)
+		g.s.writePage(g.w, http.StatusInternalServerError)
 		return
 	}
 	g.fail(http.StatusBadRequest, "unauthorized_client", "")

@@ -7,7 +7,8 @@ import (
 )
 
 // TestTokenEndpoint sends each case of dot-behaviour.md's /o/token/ table,
-// and the other cases checked against a real DOT 1.7.0 server, as raw HTTP.
+// and the other cases checked against a real DOT 1.7.0 server, as raw HTTP,
+// under WithDOT170. TestDOT341 checks where the default, 3.4.1, differs.
 func TestTokenEndpoint(t *testing.T) {
 	const cc = "grant_type=client_credentials"
 	auth := encodedBasic(testID, testSecret)
@@ -103,7 +104,7 @@ func TestTokenEndpoint(t *testing.T) {
 		{"state in an error with a description", call{auth: auth, body: "grant_type=password&state=s"}, oauthErr(`{"error": "invalid_request", "error_description": "Request is missing username parameter.", "state": "s"}`)},
 		{"no state on success", call{auth: auth, body: cc + "&state=abc"}, tokenOK("read")},
 	}
-	srv := newTestServer(t)
+	srv := newTestServer(t, WithDOT170())
 	srv.AddClient("app2", "secret2")
 	srv.AddClient(specialID, specialSecret)
 	for _, tt := range tests {
@@ -116,7 +117,7 @@ func TestTokenEndpoint(t *testing.T) {
 }
 
 // TestTokenEndpointIssues checks that an issued token is live, belongs to
-// the authenticated client, and has the granted scope.
+// the authenticated client, and has the granted scope (under WithDOT170).
 func TestTokenEndpointIssues(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -128,7 +129,7 @@ func TestTokenEndpointIssues(t *testing.T) {
 		{"body credentials", "", "grant_type=client_credentials&client_id=app2&client_secret=secret2", "app2", "read"},
 		{"the client loaded by a failed Basic", encodedBasic(testID, "wrong"), "grant_type=client_credentials&client_id=app2&client_secret=secret1", testID, "read"},
 	}
-	srv := newTestServer(t)
+	srv := newTestServer(t, WithDOT170())
 	srv.AddClient("app2", "secret2")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# integration/ci.sh: the integration step of .ci/run. It installs Debian's
-# python3-django-oauth-toolkit unless /usr/bin/python3 already has it, starts
-# the Django test server on a free loopback port, runs the integration tests
-# against it with CRYPTOFUSE_INTEGRATION_URL set, and stops the server on exit.
-# It fails if the server cannot start, if any test fails, and if any test
-# skipped or none ran.
+# integration/ci.sh: the integration step of .ci/run. It runs the integration
+# tests once against each django-oauth-toolkit the project supports:
+#
+#   - 1.7.0, Debian bookworm's python3-django-oauth-toolkit, installed with apt
+#     unless /usr/bin/python3 already has it, and
+#   - 3.4.1, Debian sid's, unpacked (never installed) by integration/dot341.sh
+#     into a folder that goes first on PYTHONPATH.
+#
+# For each, it starts the Django test server on a free loopback port, runs the
+# tests with CRYPTOFUSE_INTEGRATION_URL set, and stops the server. It fails if
+# a server cannot start, if any test fails, and if any test skipped or fewer
+# than all ran. Its closing line names the versions that ran and the time each
+# run took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
@@ -18,39 +25,59 @@ if ! "$py" -c 'import django, oauth2_provider' 2>/dev/null; then
 	apt-get update
 	apt-get install -y python3-django-oauth-toolkit
 fi
-"$py" -c 'import django, oauth2_provider; print("Django", django.__version__, "and django-oauth-toolkit", oauth2_provider.__version__)'
+echo "unpacking django-oauth-toolkit 3.4 from Debian sid (integration/dot341.sh)"
+dot341=$(integration/dot341.sh)
 
 dir=$(mktemp -d)
 cleanup() {
 	status=$?
-	integration/stop.sh "$dir" || status=1
-	if [ "$status" -ne 0 ] && [ -s "$dir/server.log" ]; then
-		echo "integration: server log (last 40 lines):" >&2
-		tail -n 40 "$dir/server.log" >&2
-	fi
+	for d in "$dir"/*/; do
+		d=${d%/}
+		[ -d "$d" ] || continue
+		integration/stop.sh "$d" || status=1
+		if [ "$status" -ne 0 ] && [ -s "$d/server.log" ]; then
+			echo "integration: server log of $d (last 40 lines):" >&2
+			tail -n 40 "$d/server.log" >&2
+		fi
+	done
 	rm -rf "$dir"
 	exit "$status"
 }
 trap cleanup EXIT
 
-url=$(integration/start.sh "$dir")
-echo "server at $url, started in $((SECONDS - start))s"
-export CRYPTOFUSE_INTEGRATION_URL=$url
-
-go test -race -count=1 -v ./integration/... >"$dir/test.log" 2>&1 || {
-	cat "$dir/test.log"
-	exit 1
-}
-grep -E '^(ok|---|FAIL)' "$dir/test.log" || true
-if grep -q -- '--- SKIP' "$dir/test.log"; then
-	grep -B1 -- '--- SKIP' "$dir/test.log"
-	echo "integration: tests skipped although $url was up" >&2
-	exit 1
-fi
-passed=$(grep -c -- '^--- PASS' "$dir/test.log" || true)
 want=$(go test -list . ./integration/... | grep -c '^Test' || true)
-if [ "$want" -eq 0 ] || [ "$passed" -ne "$want" ]; then
-	echo "integration: $passed top-level tests passed; want all $want" >&2
-	exit 1
-fi
-echo "integration: $passed tests passed against django-oauth-toolkit in $((SECONDS - start))s"
+[ "$want" -gt 0 ] || { echo "integration: go test -list found no tests" >&2; exit 1; }
+
+# suite NAME PYTHONPATH: start a server whose python3 has PYTHONPATH, run every
+# integration test against it, stop it, and append "VERSION in Ns" to $ran.
+ran=()
+suite() {
+	local name=$1 run=$SECONDS d="$dir/$1" version url passed
+	version=$(PYTHONPATH=$2 "$py" -c 'import django, oauth2_provider; print(oauth2_provider.__version__)')
+	PYTHONPATH=$2 "$py" -c 'import django, oauth2_provider; print("== DOT", oauth2_provider.__version__, "on Django", django.__version__)'
+	url=$(PYTHONPATH=$2 integration/start.sh "$d")
+	echo "server at $url, started in $((SECONDS - run))s"
+	CRYPTOFUSE_INTEGRATION_URL=$url go test -race -count=1 -v ./integration/... >"$d/test.log" 2>&1 || {
+		cat "$d/test.log"
+		echo "integration: tests failed against DOT $version" >&2
+		exit 1
+	}
+	integration/stop.sh "$d"
+	grep -E '^(ok|---|FAIL)' "$d/test.log" || true
+	if grep -q -- '--- SKIP' "$d/test.log"; then
+		grep -B1 -- '--- SKIP' "$d/test.log"
+		echo "integration: tests skipped although DOT $version at $url was up" >&2
+		exit 1
+	fi
+	passed=$(grep -c -- '^--- PASS' "$d/test.log" || true)
+	if [ "$passed" -ne "$want" ]; then
+		echo "integration: $passed top-level tests passed against DOT $version; want all $want" >&2
+		exit 1
+	fi
+	echo "integration: $passed tests passed against DOT $version in $((SECONDS - run))s"
+	ran+=("$version in $((SECONDS - run))s")
+}
+suite dot170 ""
+suite dot341 "$dot341"
+
+echo "integration: $want tests passed against DOT ${ran[0]} and ${ran[1]} ($((SECONDS - start))s in all)"

@@ -12,7 +12,12 @@
 //	CRYPTOFUSE_INTEGRATION_URL=$(cat "$dir/url") go test -race -count=1 ./integration/...
 //	integration/stop.sh "$dir"
 //
-// integration/ci.sh does all of this, installing Debian's
-// python3-django-oauth-toolkit first if /usr/bin/python3 lacks it. The
-// package has no exported API.
+// integration/ci.sh does all of this once per server version:
+// django-oauth-toolkit 1.7.0 (Debian bookworm's python3-django-oauth-toolkit,
+// installed with apt if /usr/bin/python3 lacks it) and 3.4.1 (Debian sid's,
+// unpacked by dot341.sh into a folder for PYTHONPATH, with a private apt
+// configuration). Every test runs against both; where the versions differ,
+// a test asks the server's version (GET /api/version/) for what to expect,
+// and TestFakeMatchesDOT runs cryptofusetest in the matching mode
+// (CRYPTOFUSE_PARITY_MODE forces one). The package has no exported API.
 package integration

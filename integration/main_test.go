@@ -26,7 +26,35 @@ var (
 	// specialClient has each of : + % & / = and a non-ASCII letter in both
 	// its id and its secret.
 	specialClient = testClient{"spécial:+%&/=id", "sécret:+%&/=value"}
+	// hashedClient's secret is stored hashed on DOT 3.4.1, which hashes with
+	// PBKDF2 (the other clients set hash_client_secret=False, for speed);
+	// 1.7.0 stores every secret plain.
+	hashedClient = testClient{"cryptofuse-it-hashed", "cryptofuse-it-hashed-secret"}
+	// userClient is a password-grant application: its tokens for seededUser
+	// come with refresh tokens.
+	userClient = testClient{"cryptofuse-it-user", "cryptofuse-it-user-secret"}
+	seededUser = struct{ name, password string }{"cryptofuse-it-alice", "cryptofuse-it-alice-password"}
 )
+
+// serverVersion is the django-oauth-toolkit version of the server under test,
+// such as "1.7.0" or "3.4.1", as TestMain's probe found it.
+var serverVersion string
+
+// dotVersion returns the server's django-oauth-toolkit version, or skips the
+// test when there is no server.
+func dotVersion(t *testing.T) string {
+	t.Helper()
+	serverURL(t)
+	return serverVersion
+}
+
+// isDOT170 reports whether the server under test runs DOT 1.x, which
+// predates the ownership check on revocation and the cascade from an access
+// token to its refresh token.
+func isDOT170(t *testing.T) bool {
+	t.Helper()
+	return strings.HasPrefix(dotVersion(t), "1.")
+}
 
 // callTimeout bounds each test's calls: generous, as the machine may be busy.
 const callTimeout = 60 * time.Second
@@ -44,7 +72,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// probe checks that base serves DOT's protected resource: 403 without a token.
+// probe checks that base serves DOT's protected resource (403 without a
+// token), and sets serverVersion from the test project's /api/version/.
 func probe(base string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -55,6 +84,22 @@ func probe(base string) error {
 	if status != http.StatusForbidden {
 		return fmt.Errorf("GET /api/me/ without a token: got status %d, want 403", status)
 	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/api/version/", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var v struct {
+		DOT string `json:"dot"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&v); err != nil || v.DOT == "" {
+		return fmt.Errorf("GET /api/version/: got status %d, want the DOT version as JSON (%v)", resp.StatusCode, err)
+	}
+	serverVersion = v.DOT
 	return nil
 }
 

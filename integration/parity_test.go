@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,19 +22,37 @@ import (
 // A rawRequest is sent byte for byte, so the table can hold requests that the
 // SDK would never send. In target, headers and body, {NAME} stands for an
 // access token issued for that name on the server under test: to mainClient,
-// or to otherClient when NAME starts with "O".
+// or to otherClient when NAME starts with "O". {UAn} and {URn} stand for the
+// access and refresh token of user token pair n, issued to userClient for
+// the seeded user (on the fake, by IssueUserToken).
 type rawRequest struct {
 	name    string
 	method  string
 	target  string // path and query
 	headers []string
 	body    string
-	want    int // the status DOT answers: dot-behaviour.md, or the last closing note
+	want    int // the status DOT 3.4.1 answers: dot-behaviour.md, or the last closing note
+	want170 int // the status DOT 1.7.0 answers, when it differs from want
+}
+
+// on170 returns r with the status DOT 1.7.0 answers.
+func (r rawRequest) on170(status int) rawRequest {
+	r.want170 = status
+	return r
+}
+
+// wantFor returns the status r gets from DOT version (dotVersion's form).
+func (r rawRequest) wantFor(version string) int {
+	if r.want170 != 0 && strings.HasPrefix(version, "1.") {
+		return r.want170
+	}
+	return r.want
 }
 
 // answer is what must agree between the two servers.
 type answer struct {
 	Status int
+	Type   string // Content-Type
 	Error  string // the RFC 6749 error code of a JSON body
 	State  string // the state a JSON error echoes
 	Scope  string // the scope a token answer grants
@@ -71,6 +90,7 @@ func parityTable() []rawRequest {
 	active := func(name, token string) rawRequest {
 		return post("introspect/"+name, "/o/introspect/", "token="+token, 200, main)
 	}
+	user := encodedAuth(userClient)
 	multipart := "--XyZ\r\nContent-Disposition: form-data; name=\"grant_type\"\r\n\r\nclient_credentials\r\n--XyZ--\r\n"
 	return []rawRequest{
 		// POST /o/token/
@@ -90,14 +110,18 @@ func parityTable() []rawRequest {
 		{name: "token/GET", method: "GET", target: "/o/token/", headers: []string{main}, want: 405},
 		{name: "token/JSON body", method: "POST", target: "/o/token/", headers: []string{"Content-Type: application/json", main}, body: `{"grant_type":"client_credentials"}`, want: 400},
 		tok("password grant", "grant_type=password&username=u&password=p", 400, main),
-		post("token/query string", "/o/token/?x=1", cc, 500, main),
+		post("token/query string", "/o/token/?x=1", cc, 400, main).on170(500),
+		post("token/query string with state", "/o/token/?x=1&state=q", cc, 400, main).on170(500),
 		post("token/bare ?", "/o/token/?", cc, 200, main),
 		tok("repeated scope, last wins", cc+"&scope=admin&scope=read", 200, main),
 		tok("repeated scope, last unknown", cc+"&scope=read&scope=admin", 400, main),
 		tok("state echoed", cc+"&scope=admin&state=st%C3%A4te", 400, main),
 		{name: "token/multipart body", method: "POST", target: "/o/token/", headers: []string{"Content-Type: multipart/form-data; boundary=XyZ", main}, body: multipart, want: 200},
-		tok("wrong Basic secret, body names another client", cc+"&client_id="+otherClient.id+"&client_secret="+url.QueryEscape(otherClient.secret), 401, wrong),
-		tok("wrong Basic secret, body secret of the Basic client", cc+"&client_id="+otherClient.id+"&client_secret="+mainClient.secret, 200, wrong),
+		tok("wrong Basic secret, body names another client", cc+"&client_id="+otherClient.id+"&client_secret="+url.QueryEscape(otherClient.secret), 200, wrong).on170(401),
+		tok("wrong Basic secret, body secret of the Basic client", cc+"&client_id="+otherClient.id+"&client_secret="+mainClient.secret, 401, wrong).on170(200),
+		tok("a client parameter", cc+"&client=x", 200, main).on170(500),
+		{name: "token/form content type in other case", method: "POST", target: "/o/token/", headers: []string{"Content-Type: Application/X-WWW-Form-Urlencoded", main}, body: cc, want: 200, want170: 400},
+		tok("hashed secret", cc, 200, encodedAuth(hashedClient)),
 		tok("unsupported grant type", "grant_type=foo", 400, main),
 
 		// POST /o/revoke_token/
@@ -121,9 +145,9 @@ func parityTable() []rawRequest {
 		rev("special, path-escaped", "token={E}", 401, basicAuth(url.PathEscape(specialClient.id), url.PathEscape(specialClient.secret))),
 		active("still live after refused revokes", "{E}"),
 		rev("special, query-escaped", "token={E}", 200, encodedAuth(specialClient)),
-		active("revoked by another client", "{E}"),
+		active("not revoked by another client", "{E}"),
 		rev("another client's token", "token={O1}", 200, main),
-		active("other client's token revoked", "{O1}"),
+		active("other client's token after its revoke", "{O1}"),
 		{name: "revoke/GET", method: "GET", target: "/o/revoke_token/", headers: []string{main}, want: 405},
 		{name: "revoke/JSON body", method: "POST", target: "/o/revoke_token/", headers: []string{"Content-Type: application/json", main}, body: `{"token":"{G}"}`, want: 400},
 		active("not revoked by a JSON body", "{G}"),
@@ -134,9 +158,31 @@ func parityTable() []rawRequest {
 		active("revoked with an extra field", "{G}"),
 		rev("state echoed", "state=s1", 400, main),
 
+		// User tokens: an access token with its refresh token.
+		post("user/introspect access token", "/o/introspect/", "token={UA1}", 200, main),
+		rev("user/revoke refresh token", "token={UR1}&token_type_hint=refresh_token", 200, user),
+		active("user/access token after its refresh token's revoke", "{UA1}"),
+		tok("user/refresh grant with the revoked refresh token", "grant_type=refresh_token&refresh_token={UR1}", 400, user),
+		rev("user/revoke access token", "token={UA2}&token_type_hint=access_token", 200, user),
+		active("user/revoked access token", "{UA2}"),
+		// 1.7.0 leaves the refresh token unrevoked, but crashes on it.
+		tok("user/refresh grant after its access token's revoke", "grant_type=refresh_token&refresh_token={UR2}", 400, user).on170(500),
+		tok("user/refresh grant by another client", "grant_type=refresh_token&refresh_token={UR3}", 400, main),
+		tok("user/refresh grant", "grant_type=refresh_token&refresh_token={UR3}", 200, user),
+		active("user/access token after a refresh grant", "{UA3}"),
+		tok("user/refresh grant again", "grant_type=refresh_token&refresh_token={UR3}", 400, user),
+		rev("user/another client revokes a refresh token", "token={UR4}", 200, main),
+		tok("user/refresh grant after another client's revoke", "grant_type=refresh_token&refresh_token={UR4}", 200, user).on170(400),
+
 		// POST /o/introspect/
 		post("introspect/no auth", "/o/introspect/", "token={H}", 403),
 		post("introspect/another client's credentials", "/o/introspect/", "token={H}", 200, encodedAuth(otherClient)),
+		post("introspect/no token", "/o/introspect/", "", 400, main).on170(200),
+		post("introspect/empty token", "/o/introspect/", "token=", 200, main),
+
+		// Django's pages, and RFC 8414 metadata (3.4.1 only).
+		{name: "page/unknown path", method: "GET", target: "/o/nowhere/", want: 404},
+		{name: "metadata/RFC 8414", method: "GET", target: "/o/.well-known/oauth-authorization-server", want: 200, want170: 404},
 	}
 }
 
@@ -145,6 +191,9 @@ type paritySide struct {
 	name   string
 	base   string
 	tokens map[string]string
+	// issueUser returns a new user token pair: on DOT by the password grant,
+	// on the fake by IssueUserToken.
+	issueUser func(ctx context.Context) (access, refresh string, err error)
 }
 
 var accessTokenRE = regexp.MustCompile(`"access_token":\s*"([^"]+)"`)
@@ -154,11 +203,19 @@ func (s *paritySide) token(ctx context.Context, name string) (string, error) {
 	if v, ok := s.tokens[name]; ok {
 		return v, nil
 	}
+	if strings.HasPrefix(name, "UA") || strings.HasPrefix(name, "UR") {
+		access, refresh, err := s.issueUser(ctx)
+		if err != nil {
+			return "", fmt.Errorf("issuing {%s}: %w", name, err)
+		}
+		s.tokens["UA"+name[2:]], s.tokens["UR"+name[2:]] = access, refresh
+		return s.tokens[name], nil
+	}
 	c := mainClient
 	if strings.HasPrefix(name, "O") {
 		c = otherClient
 	}
-	body, _, err := s.send(ctx, rawRequest{method: "POST", target: "/o/token/", headers: []string{formType, encodedAuth(c)}, body: "grant_type=client_credentials"})
+	body, _, _, err := s.send(ctx, rawRequest{method: "POST", target: "/o/token/", headers: []string{formType, encodedAuth(c)}, body: "grant_type=client_credentials"})
 	if err != nil {
 		return "", err
 	}
@@ -201,11 +258,11 @@ func (s *paritySide) ask(ctx context.Context, r rawRequest) (answer, error) {
 		}
 	}
 	r.headers = headers
-	body, status, err := s.send(ctx, r)
+	body, status, contentType, err := s.send(ctx, r)
 	if err != nil {
 		return answer{}, err
 	}
-	a := answer{Status: status}
+	a := answer{Status: status, Type: contentType}
 	var fields struct {
 		Error  string `json:"error"`
 		State  string `json:"state"`
@@ -221,21 +278,22 @@ func (s *paritySide) ask(ctx context.Context, r rawRequest) (answer, error) {
 	return a, nil
 }
 
-// send writes r on a new connection and reads the answer's body and status.
-func (s *paritySide) send(ctx context.Context, r rawRequest) ([]byte, int, error) {
+// send writes r on a new connection and reads the answer's body, status
+// and Content-Type.
+func (s *paritySide) send(ctx context.Context, r rawRequest) ([]byte, int, string, error) {
 	u, err := url.Parse(s.base)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", u.Host)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	defer conn.Close()
 	if deadline, ok := ctx.Deadline(); ok {
 		if err := conn.SetDeadline(deadline); err != nil {
-			return nil, 0, err
+			return nil, 0, "", err
 		}
 	}
 	var b strings.Builder
@@ -248,27 +306,82 @@ func (s *paritySide) send(ctx context.Context, r rawRequest) ([]byte, int, error
 	}
 	b.WriteString("\r\n" + r.body)
 	if _, err := io.WriteString(conn, b.String()); err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: r.method})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return body, resp.StatusCode, err
+	return body, resp.StatusCode, resp.Header.Get("Content-Type"), err
+}
+
+// passwordGrant issues a user token pair on DOT: the password grant for
+// userClient and the seeded user.
+func (s *paritySide) passwordGrant(ctx context.Context) (access, refresh string, err error) {
+	form := url.Values{"grant_type": {"password"}, "username": {seededUser.name}, "password": {seededUser.password}}
+	body, status, _, err := s.send(ctx, rawRequest{method: "POST", target: "/o/token/", headers: []string{formType, encodedAuth(userClient)}, body: form.Encode()})
+	if err != nil {
+		return "", "", err
+	}
+	var pair struct {
+		Access  string `json:"access_token"`
+		Refresh string `json:"refresh_token"`
+	}
+	if status != http.StatusOK || json.Unmarshal(body, &pair) != nil || pair.Access == "" || pair.Refresh == "" {
+		return "", "", fmt.Errorf("password grant: got status %d, body %q, want 200 and a token pair", status, body)
+	}
+	return pair.Access, pair.Refresh, nil
+}
+
+// fakeFor starts a cryptofusetest server in the mode of DOT version (in
+// dotVersion's form) with the seeded clients, and returns it with the
+// name of its mode. CRYPTOFUSE_PARITY_MODE=1.7.0 or 3.4.1 forces a mode,
+// to show that the parity table tells the two versions apart.
+func fakeFor(t *testing.T, version string) (*cryptofusetest.Server, string) {
+	t.Helper()
+	mode := "3.4.1"
+	if strings.HasPrefix(version, "1.") {
+		mode = "1.7.0"
+	}
+	if forced := os.Getenv("CRYPTOFUSE_PARITY_MODE"); forced != "" {
+		mode = forced
+	}
+	var opts []cryptofusetest.Option
+	switch mode {
+	case "1.7.0":
+		opts = append(opts, cryptofusetest.WithDOT170())
+	case "3.4.1":
+	default:
+		t.Fatalf("CRYPTOFUSE_PARITY_MODE=%q: want 1.7.0 or 3.4.1", mode)
+	}
+	srv := cryptofusetest.NewServer(mainClient.id, mainClient.secret, opts...)
+	t.Cleanup(srv.Close)
+	for _, c := range []testClient{otherClient, specialClient, hashedClient, userClient} {
+		srv.AddClient(c.id, c.secret)
+	}
+	return srv, mode
 }
 
 // TestFakeMatchesDOT sends the same requests to cryptofusetest and to the
 // real server and requires the same status, error code, echoed state,
 // granted scope and introspection result from both, so any drift of the fake fails CI.
+//
+// The fake runs in the mode of the server's version: the default (3.4.1)
+// against DOT 3.4.1, WithDOT170 against 1.7.0. Each row's want is the status
+// that version answers.
 func TestFakeMatchesDOT(t *testing.T) {
 	dot := &paritySide{name: "DOT", base: serverURL(t), tokens: map[string]string{}}
-	srv := cryptofusetest.NewServer(mainClient.id, mainClient.secret)
-	t.Cleanup(srv.Close)
-	srv.AddClient(otherClient.id, otherClient.secret)
-	srv.AddClient(specialClient.id, specialClient.secret)
-	fake := &paritySide{name: "cryptofusetest", base: srv.URL, tokens: map[string]string{}}
+	dot.issueUser = dot.passwordGrant
+	version := dotVersion(t)
+	srv, mode := fakeFor(t, version)
+	t.Logf("DOT %s, cryptofusetest in its %s mode", version, mode)
+	fake := &paritySide{name: "cryptofusetest", base: srv.URL, tokens: map[string]string{},
+		issueUser: func(context.Context) (string, string, error) {
+			access, refresh := srv.IssueUserToken(userClient.id, seededUser.name, "")
+			return access, refresh, nil
+		}}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -282,8 +395,8 @@ func TestFakeMatchesDOT(t *testing.T) {
 			if err != nil {
 				t.Fatalf("cryptofusetest: %v", err)
 			}
-			if want.Status != r.want {
-				t.Errorf("DOT answered %d, the table says %d: the fixture or DOT changed", want.Status, r.want)
+			if w := r.wantFor(version); want.Status != w {
+				t.Errorf("DOT %s answered %d, the table says %d: the fixture or DOT changed", version, want.Status, w)
 			}
 			if got != want {
 				t.Errorf("cryptofusetest: got %+v, DOT: %+v", got, want)

@@ -71,18 +71,25 @@ type settings struct {
 // when the configuration is unusable. A credentials file that group or others
 // can read gets a warning.
 func (c *command) newClient(fs *flag.FlagSet, cf clientFlags, opts ...cryptofuse.Option) (*cryptofuse.Client, bool) {
+	client, _, ok := c.newClientSettings(fs, cf, opts...)
+	return client, ok
+}
+
+// newClientSettings is newClient, returning also the settings the client
+// was built from.
+func (c *command) newClientSettings(fs *flag.FlagSet, cf clientFlags, opts ...cryptofuse.Option) (*cryptofuse.Client, settings, bool) {
 	if cf.timeout <= 0 {
 		c.usageError(fs, "-timeout must be positive")
-		return nil, false
+		return nil, settings{}, false
 	}
 	if cf.attempts < 1 {
 		c.usageError(fs, "-attempts must be at least 1")
-		return nil, false
+		return nil, settings{}, false
 	}
 	s, err := c.settings(cf)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "%s: %v\n", fs.Name(), err)
-		return nil, false
+		return nil, settings{}, false
 	}
 	opts = append([]cryptofuse.Option{
 		cryptofuse.WithBaseURL(s.baseURL),
@@ -94,9 +101,9 @@ func (c *command) newClient(fs *flag.FlagSet, cf clientFlags, opts ...cryptofuse
 	if err != nil {
 		// NewClient's errors never contain the secret.
 		fmt.Fprintf(c.stderr, "%s: %s\n", fs.Name(), explain(err))
-		return nil, false
+		return nil, settings{}, false
 	}
-	return client, true
+	return client, s, true
 }
 
 // settings gathers the client settings. -credentials replaces the

@@ -38,7 +38,13 @@ type fixture struct {
 // newFixture starts a fake server, closed when the test ends.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	srv := cryptofusetest.NewServer(testClientID, testClientSecret)
+	return newFixtureWith(t)
+}
+
+// newFixtureWith is newFixture with options for the fake server.
+func newFixtureWith(t *testing.T, opts ...cryptofusetest.Option) *fixture {
+	t.Helper()
+	srv := cryptofusetest.NewServer(testClientID, testClientSecret, opts...)
 	t.Cleanup(srv.Close)
 	return &fixture{
 		srv: srv,

@@ -16,7 +16,7 @@ import (
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
 )
 
-const revokeHelp = `cryptofuse revoke [-hint access_token|refresh_token] [-concurrency N] [FILE]
+const revokeHelp = `cryptofuse revoke [-hint access_token|refresh_token] [-concurrency N] [-verify] [FILE]
 
 Revokes every token in FILE, or in stdin when FILE is absent or "-" (RFC 7009).
 The input holds one token per line; a UTF-8 byte order mark at its start is
@@ -61,8 +61,21 @@ counted revoked unless the server answered 2xx for it.
 Tokens are never read from a terminal, which would echo them: put them in a
 file or pipe them.
 
-Exit status: 0 if every token was revoked, 1 if any was not, 2 for a usage or
-configuration error or an input refused (nothing sent).
+-verify checks each revocation with the server's token introspection
+endpoint (RFC 7662, POST /o/introspect/), because a 200 from the revocation
+endpoint proves nothing: the server answers 200 for a token it does not know
+(RFC 7009 §2.2), and django-oauth-toolkit 3.x answers 200 for another
+client's token but leaves it valid (RFC 7009 §2.1). Revoking leaked tokens
+with an operations client's credentials would then report every token
+revoked while all of them stay valid. With -verify, a token that is still
+active after its revocation is a failure ("still active after revoke"),
+printed as "line N (fp 1a2b3c4d): ...". The endpoint is probed before any
+token is revoked: a server without one, or one that refuses the client's
+credentials there, exits with status 2 and nothing revoked.
+
+Exit status: 0 if every token was revoked (and, with -verify, is inactive),
+1 if any was not, 2 for a usage or configuration error or an input refused
+(nothing revoked).
 ` + credentialsHelp + `
 Example:
   export CRYPTOFUSE_CLIENT_ID=my-client CRYPTOFUSE_CLIENT_SECRET=...
@@ -75,6 +88,9 @@ type revokeOptions struct {
 	hint        cryptofuse.TokenTypeHint
 	concurrency int
 	timeout     time.Duration // per token, retries included
+	// verify, when set, is asked after each successful revocation whether
+	// the token is still active (-verify), within the same timeout.
+	verify func(ctx context.Context, token string) (active bool, err error)
 }
 
 // revoke is the revoke subcommand.
@@ -84,6 +100,7 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 	cf.register(fs, "give up on a token after `D`, retries included")
 	hint := fs.String("hint", string(cryptofuse.AccessTokenHint), "send token_type_hint `kind`: access_token, refresh_token, or \"\" for none (the server finds either kind either way)")
 	concurrency := fs.Int("concurrency", 8, fmt.Sprintf("revoke up to `N` tokens at a time (1 to %d)", maxConcurrency))
+	verify := fs.Bool("verify", false, "after each revocation, ask the server's introspection endpoint (RFC 7662) whether the token is still active, and count it as a failure if it is (see below)")
 	if ok, code := c.parse(fs, args, revokeHelp); !ok {
 		return code
 	}
@@ -109,7 +126,8 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "%s: %v\n", fs.Name(), err)
 		return exitUsage
 	}
-	client, ok := c.newClient(fs, cf, cryptofuse.WithHTTPClient(&http.Client{Transport: newTransport(*concurrency)}))
+	transport := newTransport(*concurrency)
+	client, s, ok := c.newClientSettings(fs, cf, cryptofuse.WithHTTPClient(&http.Client{Transport: transport}))
 	if !ok {
 		closeIn()
 		return exitUsage
@@ -125,11 +143,23 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 
-	sum := c.revokeAll(ctx, client, list, revokeOptions{
+	opt := revokeOptions{
 		hint:        cryptofuse.TokenTypeHint(*hint),
 		concurrency: *concurrency,
 		timeout:     cf.timeout,
-	})
+	}
+	if *verify {
+		in := newIntrospector(s, transport)
+		probeCtx, cancel := context.WithTimeout(ctx, cf.timeout)
+		err := in.probe(probeCtx)
+		cancel()
+		if err != nil {
+			fmt.Fprintf(c.stderr, "%s: -verify: %v; nothing revoked\n", fs.Name(), err)
+			return exitUsage
+		}
+		opt.verify = in.active
+	}
+	sum := c.revokeAll(ctx, client, list, opt)
 	sum.print(c.stdout)
 	if sum.failed["invalid_client"] > 0 {
 		fmt.Fprintln(c.stderr, hintInvalidClient)
@@ -252,8 +282,17 @@ func (c *command) revokeAll(ctx context.Context, client *cryptofuse.Client, list
 				e := list.entries[i]
 				reqCtx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), opt.timeout)
 				err := client.Revoke(reqCtx, e.token, opt.hint)
+				var verr error
+				if err == nil && opt.verify != nil {
+					verr = verifyRevoked(reqCtx, opt.verify, e.token)
+				}
 				cancel()
 				inFlight.Add(-1)
+				if verr != nil {
+					results[i] = outcome{state: failed, reason: verifyReason(verr)}
+					prog.failedWith(fmt.Sprintf("line %d (fp %s): %v", e.line, fingerprint(e.token), verr))
+					continue
+				}
 				if err == nil {
 					results[i] = outcome{state: revoked}
 					prog.succeeded()

@@ -11,6 +11,15 @@
 // -addr until interrupted:
 //
 //	curl -X POST -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/logout
+//
+// What the 204 proves: the handler revokes with this service's own client
+// credentials, so it logs out tokens issued to this client. For another
+// client's token the server still answers 200, and django-oauth-toolkit 3.x
+// leaves that token valid (RFC 7009 §2.1), where 1.7.0 revokes it. A logout
+// whose session also holds a refresh token should revoke the refresh token
+// (cryptofuse.RefreshTokenHint): that takes its access token along on every
+// server version, whereas revoking only the access token leaves the refresh
+// token unrevoked on 1.7.0.
 package main
 
 import (

@@ -3,6 +3,8 @@
 DOT answers a missing, revoked or expired token (or one without the view's
 required scopes) with 403 and an empty body.
 """
+import django
+import oauth2_provider
 from django.http import JsonResponse
 from oauth2_provider.views import ProtectedResourceView, ScopedProtectedResourceView
 
@@ -27,3 +29,8 @@ class Write(ScopedProtectedResourceView):
 
     def get(self, request, *args, **kwargs):
         return _describe(self, request)
+
+
+def version(request):
+    """GET /api/version/: the versions of django-oauth-toolkit and Django serving."""
+    return JsonResponse({"dot": oauth2_provider.__version__, "django": django.get_version()})

@@ -66,10 +66,13 @@ func Active(ctx context.Context, hc *http.Client, baseURL, id, secret, token str
 		return false, fmt.Errorf("introspection answered %s", resp.Status)
 	}
 	var answer struct {
-		Active bool `json:"active"`
+		Active *bool `json:"active"` // REQUIRED (RFC 7662 §2.2)
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxIntrospectBody)).Decode(&answer); err != nil {
 		return false, fmt.Errorf("introspection answer: %w", err)
 	}
-	return answer.Active, nil
+	if answer.Active == nil {
+		return false, errors.New("introspection answer has no \"active\" member")
+	}
+	return *answer.Active, nil
 }

@@ -61,6 +61,7 @@ func TestActive_Failures(t *testing.T) {
 		{"no endpoint", http.StatusNotFound, ErrNoIntrospection},
 		{"wrong method", http.StatusMethodNotAllowed, ErrNoIntrospection},
 		{"redirect", http.StatusFound, nil},
+		{"200 without active", http.StatusOK, nil},
 		{"server error", http.StatusInternalServerError, nil},
 	}
 	for _, tt := range tests {
@@ -72,6 +73,9 @@ func TestActive_Failures(t *testing.T) {
 					return
 				}
 				w.WriteHeader(tt.status)
+				if tt.status == http.StatusOK {
+					_, _ = w.Write([]byte(`{"scope": "read"}`))
+				}
 			}))
 			t.Cleanup(srv.Close)
 			_, err := Active(context.Background(), &http.Client{CheckRedirect: RefuseRedirect}, srv.URL, "id", "secret", "tok")
