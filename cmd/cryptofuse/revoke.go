@@ -4,11 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net/http"
-	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -184,44 +180,6 @@ func newTransport(n int) *http.Transport {
 	return t
 }
 
-// openInput opens the input named by the argument: stdin for "" or "-",
-// else a file. A file that does not exist is named in the error only when
-// the name cannot be a token (looksLikeFileName), since the argument may be
-// a token given in the wrong place; the error then matches errNoSuchFile.
-func (c *command) openInput(arg string) (r io.Reader, name string, closeFn func(), err error) {
-	if arg == "" || arg == "-" {
-		return c.stdin, "stdin", func() {}, nil
-	}
-	f, err := os.Open(arg)
-	if errors.Is(err, fs.ErrNotExist) {
-		if looksLikeFileName(arg) {
-			return nil, "", nil, fmt.Errorf("%w: %q", errNoSuchFile, arg)
-		}
-		return nil, "", nil, fmt.Errorf("%w (argument fingerprint %s); tokens are read from a file or stdin, never from arguments", errNoSuchFile, fingerprint(arg))
-	}
-	if err != nil {
-		return nil, "", nil, err
-	}
-	return f, arg, func() { f.Close() }, nil
-}
-
-// looksLikeFileName reports whether a FILE argument cannot be a token, and
-// may be named in an error: it is not a bearer token's syntax (a space, a
-// quote, a character outside b64token), or it ends in a file extension
-// (.txt, .log, .csv, .json, .env, .tokens, .list), which no token of
-// django-oauth-toolkit (alphanumeric) has.
-func looksLikeFileName(arg string) bool {
-	if !isBearerToken(arg) {
-		return true
-	}
-	for _, ext := range []string{".txt", ".log", ".csv", ".json", ".env", ".tokens", ".list"} {
-		if strings.HasSuffix(strings.ToLower(arg), ext) {
-			return true
-		}
-	}
-	return false
-}
-
 // Outcomes of one token.
 const (
 	notAttempted = iota
@@ -235,9 +193,6 @@ type outcome struct {
 	reason string       // for failed
 	class  failureClass // for failed
 }
-
-// errNoSuchFile is openInput's error for a FILE that does not exist.
-var errNoSuchFile = errors.New("no such file")
 
 // revokeAll revokes every token of list with opt.concurrency workers sharing
 // client. Workers take tokens in input order. When ctx is cancelled no new
