@@ -42,9 +42,9 @@ type Client struct {
 	issueFirst bool         // RotateToken's order
 	clock      clock        // time, randomness and the call timeout
 
-	// redact holds the secret in the forms it could come back in: raw,
-	// form-encoded and as the Basic credentials. It is used only to scrub
-	// server-provided text before it reaches an *Error.
+	// redact holds the client secret and the base64 text of the Basic
+	// credentials (clientSecrets in scrub.go), for the scrubber that cleans
+	// server and transport text before it reaches an error or a log line.
 	redact []string
 }
 
@@ -101,7 +101,7 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 
 	creds := wire.BasicCredentials(clientID, clientSecret) // RFC 6749 §2.3.1
 	c.authorization = []string{"Basic " + creds}
-	c.redact = append(secretForms(clientSecret), creds)
+	c.redact = clientSecrets(clientID, clientSecret)
 
 	if cfg.httpClient == nil {
 		c.hc = defaultHTTPClient()

@@ -32,6 +32,23 @@ func messageOf(err error) string {
 // the token is "", before any request is sent.
 var ErrEmptyToken error = &plainError{msg: "empty token"}
 
+// ErrMalformedToken is wrapped by the error [Client.Revoke] and
+// [Client.RotateToken] return, before any request is sent, for a token that
+// plainly is not one: it starts with an HTTP authentication scheme and white
+// space ("Bearer …", in any case), has white space at either end (Unicode's,
+// and invisible format characters such as a BOM) or holds a control
+// character. A server would answer 200 to the revocation of such a string
+// (RFC 7009 §2.2) and leave the real token valid. The error says what is
+// wrong, never what the token is: errors.Is(err, ErrMalformedToken).
+var ErrMalformedToken error = &plainError{msg: "malformed token"}
+
+// malformedError is a token refused with ErrMalformedToken, with the reason.
+type malformedError struct{ reason string }
+
+func (e *malformedError) message() string { return "malformed token: " + e.reason }
+func (e *malformedError) Error() string   { return prefix + e.message() }
+func (e *malformedError) Unwrap() error   { return ErrMalformedToken }
+
 // The RFC 6749 §5.2 and RFC 7009 §2.2.1 error codes. errors.Is(err, X) holds
 // when err is (or wraps) an [*Error] whose Code is X's code:
 //
@@ -147,13 +164,16 @@ func (e *Error) Unwrap() error { return e.err }
 
 // connError is an attempt that got no response: the transport failed before
 // a response arrived (a refused dial, a reset connection, a TLS failure, a
-// timeout). Its message names the endpoint, never a secret; Unwrap gives the
-// transport's error (a *url.Error), so errors.Is(err,
-// context.DeadlineExceeded) and errors.As(err, new(*net.OpError)) work.
+// timeout, a malformed status line or header). Its message is the
+// transport's text, scrubbed of every secret (net/http quotes the server's
+// bytes); Unwrap gives the transport's error itself (a *url.Error), so
+// errors.Is(err, context.DeadlineExceeded) and errors.As(err,
+// new(*net.OpError)) work.
 type connError struct {
 	op       string
 	attempts int
 	err      error
+	text     string // err.Error(), scrubbed
 }
 
 func (e *connError) Error() string { return prefix + e.message() }
@@ -163,7 +183,7 @@ func (e *connError) message() string {
 	if e.attempts > 1 {
 		msg += fmt.Sprintf("after %d attempts: ", e.attempts)
 	}
-	return msg + e.err.Error()
+	return msg + e.text
 }
 
 func (e *connError) Unwrap() error { return e.err }
@@ -182,8 +202,9 @@ func finish(err error, attempts int, ctxErr error) error {
 		}
 	case errors.As(err, &ce):
 		ce.attempts = attempts
-		if ctxErr != nil {
+		if ctxErr != nil && !errors.Is(ce.err, ctxErr) {
 			ce.err = joinCause(ce.err, ctxErr)
+			ce.text += " (then " + ctxErr.Error() + ")"
 		}
 	}
 	return err

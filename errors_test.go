@@ -45,9 +45,9 @@ func TestErrorMessages(t *testing.T) {
 			"cryptofuse: token: 503 Service Unavailable: temporarily_unavailable: busy: not retried: context canceled (retry after 2s) (after 3 attempts)",
 			"token: 503 Service Unavailable: temporarily_unavailable: busy: not retried: context canceled (retry after 2s) (after 3 attempts)"},
 		{"answer, status only", &Error{Op: opRevoke, StatusCode: 599}, "cryptofuse: revoke: 599", "revoke: 599"},
-		{"no answer", &connError{op: opRevoke, attempts: 2, err: errors.New("dial tcp: refused")},
+		{"no answer", &connError{op: opRevoke, attempts: 2, err: errors.New("dial tcp: refused"), text: "dial tcp: refused"},
 			"cryptofuse: revoke: after 2 attempts: dial tcp: refused", "revoke: after 2 attempts: dial tcp: refused"},
-		{"no answer, one attempt", &connError{op: opToken, attempts: 1, err: context.DeadlineExceeded},
+		{"no answer, one attempt", &connError{op: opToken, attempts: 1, err: context.DeadlineExceeded, text: context.DeadlineExceeded.Error()},
 			"cryptofuse: token: context deadline exceeded", "token: context deadline exceeded"},
 		{"rotation around one of ours", &RotateError{Err: ErrEmptyToken},
 			"cryptofuse: rotate: revoking the old token failed, so no new token was issued: empty token",
@@ -95,9 +95,9 @@ func TestFinish(t *testing.T) {
 			"cryptofuse: revoke: 503 Service Unavailable: not retried: context canceled (after 3 attempts)", []error{context.Canceled}},
 		{"answer with a cause, then ctx", &Error{Op: opToken, StatusCode: 200, err: cause, detail: "reading the response body"}, context.DeadlineExceeded,
 			"cryptofuse: token: 200 OK: reading the response body; not retried: context deadline exceeded (after 3 attempts)", []error{cause, context.DeadlineExceeded}},
-		{"no answer, then ctx", &connError{op: opRevoke, err: cause}, context.Canceled,
+		{"no answer, then ctx", &connError{op: opRevoke, err: cause, text: cause.Error()}, context.Canceled,
 			"cryptofuse: revoke: after 3 attempts: read: reset (then context canceled)", []error{cause, context.Canceled}},
-		{"no answer, ctx already in the cause", &connError{op: opRevoke, err: context.Canceled}, context.Canceled,
+		{"no answer, ctx already in the cause", &connError{op: opRevoke, err: context.Canceled, text: context.Canceled.Error()}, context.Canceled,
 			"cryptofuse: revoke: after 3 attempts: context canceled", []error{context.Canceled}},
 	}
 	for _, tc := range cases {

@@ -36,7 +36,16 @@ const (
 // unrevoked on django-oauth-toolkit 1.7.0 (3.x revokes both).
 // Otherwise the error is an [*Error] for an answer (errors.Is matches
 // [ErrInvalidClient] and the others), or wraps the transport failure or the
-// context's error. An empty token returns [ErrEmptyToken] and sends nothing.
+// context's error.
+//
+// Revoke sends nothing, and returns [ErrEmptyToken], for an empty token, and
+// an error wrapping [ErrMalformedToken] for what plainly is not a token: an
+// authentication scheme and white space in front ("Bearer …", "bearer …",
+// "Basic …", "DPoP …", "MAC …", in any case), white space at either end
+// (Unicode's, a BOM or a zero-width space included) or a control character
+// anywhere. The server would answer 200 to such a string and leave the real
+// token valid. Any other string is sent as given (inner spaces, JWTs,
+// non-ASCII letters): the server decides.
 //
 // Revoke retries, under the client's [RetryPolicy], a connection that failed
 // before an answer and the statuses 429, 500, 502, 503 and 504: revoking is
@@ -45,8 +54,8 @@ const (
 //
 // Revoke is safe for concurrent use. The token never appears in an error.
 func (c *Client) Revoke(ctx context.Context, token string, hint TokenTypeHint) error {
-	if token == "" {
-		return ErrEmptyToken
+	if err := checkToken(token); err != nil {
+		return err
 	}
 	_, _, err := c.send(ctx, call{op: opRevoke, endpoint: c.revokeURL, form: revokeForm(token, hint), sent: token})
 	return err

@@ -19,9 +19,14 @@ import (
 // for byte.
 func TestRevoke_Wire(t *testing.T) {
 	t.Parallel()
-	binary := make([]byte, 64<<10)
-	for i := range binary {
-		binary[i] = byte(i*31 + 7) // every byte value, invalid UTF-8 included
+	// Every byte value but the control characters, which Revoke refuses
+	// (ErrMalformedToken): C0 and DEL as bytes, and 0xC2, the lead byte of
+	// the C1 controls' UTF-8. Invalid UTF-8 stays.
+	binary := make([]byte, 0, 64<<10)
+	for i := 0; len(binary) < 64<<10; i++ {
+		if b := byte(i*31 + 7); b > 0x20 && b != 0x7f && b != 0xc2 {
+			binary = append(binary, b)
+		}
 	}
 	large := strings.Repeat("t", 64<<10)
 	cases := []struct {
@@ -39,18 +44,16 @@ func TestRevoke_Wire(t *testing.T) {
 		{"non-ASCII token", "tök", "", "token=t%C3%B6k"},
 		{"invalid UTF-8 token", "a\xffb", "", "token=a%FFb"},
 		{"one-byte token", "x", "", "token=x"},
-		{"newline in token", "a\r\nb", "", "token=a%0D%0Ab"},
+		{"inner space", "a b", "", "token=a+b"},
 		{"64 KiB of ASCII", large, AccessTokenHint, "token=" + large + "&token_type_hint=access_token"},
 		{"invalid UTF-8", "\xff\xfe\xc3\x28", AccessTokenHint, ""},
 		{"lone continuation byte", "\x80", AccessTokenHint, ""},
 		{"truncated rune", "ab\xe2\x82", AccessTokenHint, ""},
 		{"UTF-16 surrogate as UTF-8", "\xed\xa0\x80", AccessTokenHint, ""},
 		{"overlong NUL", "\xc0\x80", AccessTokenHint, ""},
-		{"NUL, CR, LF and DEL", "a\x00b\r\nc\x7f", AccessTokenHint, ""},
-		{"header injection attempt", "t\r\nX-Injected: 1\r\n\r\n", AccessTokenHint, ""},
 		{"form syntax", "a=b&token=c;d+e%20f", AccessTokenHint, ""},
 		{"one invalid byte", "\xff", AccessTokenHint, ""},
-		{"64 KiB of every byte value", string(binary), AccessTokenHint, ""},
+		{"64 KiB of every byte value but controls", string(binary), AccessTokenHint, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

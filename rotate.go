@@ -30,12 +30,16 @@ import "context"
 //     later (with [Client.Revoke]) or let it expire.
 //
 // Err is the failed step's error; errors.Is and errors.As see through a
-// RotateError to it. Each step retries under the client's [RetryPolicy]. An
-// empty oldToken returns [ErrEmptyToken] and sends nothing. RotateToken is
-// safe for concurrent use.
+// RotateError to it. Each step retries under the client's [RetryPolicy].
+//
+// An empty oldToken returns [ErrEmptyToken], and one that plainly is not a
+// token (an authentication scheme in front, white space at either end, a
+// control character: see [Client.Revoke]) an error wrapping
+// [ErrMalformedToken]; in both cases nothing is sent, and neither is a
+// *RotateError. RotateToken is safe for concurrent use.
 func (c *Client) RotateToken(ctx context.Context, oldToken string) (*Token, error) {
-	if oldToken == "" {
-		return nil, ErrEmptyToken
+	if err := checkToken(oldToken); err != nil {
+		return nil, err
 	}
 	if c.issueFirst {
 		tok, err := c.issue(ctx, oldToken)

@@ -122,7 +122,7 @@ func TestRotateError(t *testing.T) {
 		// keeps it).
 		{&RotateError{Err: &Error{Op: opRevoke, StatusCode: 400, Code: "invalid_request", Description: "see cryptofuse: docs"}},
 			"cryptofuse: rotate: revoking the old token failed, so no new token was issued: revoke: 400 Bad Request: invalid_request: see cryptofuse: docs"},
-		{&RotateError{Err: &connError{op: opToken, attempts: 3, err: errors.New("dial tcp: refused")}, failed: opToken},
+		{&RotateError{Err: &connError{op: opToken, attempts: 3, err: errors.New("dial tcp: refused"), text: "dial tcp: refused"}, failed: opToken},
 			"cryptofuse: rotate: issuing a new token failed; the old token was not revoked: token: after 3 attempts: dial tcp: refused"},
 		// A foreign error that happens to start with the prefix is left as
 		// it is.

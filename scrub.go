@@ -1,7 +1,9 @@
 package cryptofuse
 
 import (
+	"encoding/base64"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -11,19 +13,101 @@ import (
 // text.
 const redacted = "[redacted]"
 
-// scrubber returns a function that replaces the client secret and the given
-// tokens (in raw and form-encoded forms) in server-provided text.
-func (c *Client) scrubber(tokens ...string) func(string) string {
-	secrets := c.redact
-	for _, t := range tokens {
-		secrets = append(secretForms(t), secrets...)
-	}
-	return func(s string) string {
-		for _, v := range secrets {
-			s = strings.ReplaceAll(s, v, redacted)
+// Scrubbing. Every piece of text that comes from the server or the transport
+// and reaches an error or a log line (an error body's fields, the transport's
+// error text, which quotes the server's status line and headers, a read
+// error) goes through a scrubber first. A scrubber knows the client secret
+// and the tokens of one call, and finds each of them in every form a server,
+// a gateway or net/http could echo it in, without listing the forms one by
+// one: matchSecret compares the text with the secret a rune at a time, and
+// accepts for each rune any of its encodings:
+//
+//   - the raw bytes;
+//   - form encoding (url.QueryEscape and its kin): "%XX" for any byte, in
+//     either case of hex, and "+" for a space;
+//   - JSON string escapes, as Go's encoder (which escapes <, > and & as
+//     \u003c, \u003e, \u0026, and U+2028, U+2029), Python's json.dumps (every
+//     non-ASCII rune as \uXXXX, a surrogate pair beyond U+FFFF) and PHP's
+//     json_encode (also "\/" for "/") write them: "\uXXXX" in either case of
+//     hex, and \" \\ \/ \b \f \n \r \t;
+//   - HTML character references, as an error page shows the request: &amp;
+//     &lt; &gt; &quot; &apos;, and &#NN; and &#xHH; for any rune;
+//   - for a byte that is not valid UTF-8: U+FFFD in any of the forms above,
+//     as a server that decoded the request leniently echoes it (one U+FFFD
+//     for the byte, or one for a whole run of bad bytes).
+//
+// The forms may mix within one echo. The secrets themselves are the client
+// secret, the base64 text of both Basic credentials (the form-encoded
+// "id:secret" pair the SDK sends and the raw pair a server may re-encode,
+// each in the standard and the URL alphabet, without padding) and each token
+// the call sent or received. The client's part is computed once, in
+// NewClient; a call adds its tokens only when it builds an error, so the
+// success path pays nothing.
+
+// clientSecrets lists what NewClient stores for the scrubber: the secret and
+// the base64 text of both Basic credentials.
+func clientSecrets(clientID, clientSecret string) []string {
+	secrets := []string{clientSecret}
+	for _, pair := range []string{
+		url.QueryEscape(clientID) + ":" + url.QueryEscape(clientSecret), // what the SDK sends
+		clientID + ":" + clientSecret,                                   // what a server may re-encode
+	} {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			// Without padding: a prefix match still hides every byte
+			// of the pair, and an echo without padding is found too.
+			b := strings.TrimRight(enc.EncodeToString([]byte(pair)), "=")
+			if !slices.Contains(secrets, b) {
+				secrets = append(secrets, b)
+			}
 		}
+	}
+	return secrets
+}
+
+// scrubber returns a function that replaces the client secret and the given
+// tokens, in every form the package comment above lists, in text.
+func (c *Client) scrubber(tokens ...string) func(string) string {
+	secrets := make([]string, 0, len(c.redact)+len(tokens))
+	secrets = append(secrets, c.redact...)
+	for _, t := range tokens {
+		if t != "" {
+			secrets = append(secrets, t)
+		}
+	}
+	// Longest first, so that a token holding the secret (or the other way
+	// round) is replaced whole.
+	slices.SortStableFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	return func(s string) string { return scrub(s, secrets) }
+}
+
+// scrub replaces every occurrence of each secret in s with redacted.
+func scrub(s string, secrets []string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); {
+		n := 0
+		for _, sec := range secrets {
+			if n = matchSecret(s, i, sec); n > 0 {
+				break
+			}
+		}
+		if n == 0 {
+			i++
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(redacted)
+		i += n
+		last = i
+	}
+	if last == 0 {
 		return s
 	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // clean makes server text safe to print: invalid UTF-8 and control
@@ -45,21 +129,4 @@ func clean(s string, max int) string {
 		s = s[:cut] + "…"
 	}
 	return s
-}
-
-// secretForms lists s as it could be echoed back: raw and form-encoded.
-func secretForms(s string) []string {
-	if s == "" {
-		return nil
-	}
-	forms := []string{s}
-	if v := strings.ToValidUTF8(s, "\uFFFD"); v != s {
-		forms = append(forms, v) // as a server that decoded it leniently echoes it
-	}
-	for _, f := range forms[:len(forms):len(forms)] {
-		if esc := url.QueryEscape(f); esc != f {
-			forms = append(forms, esc)
-		}
-	}
-	return forms
 }

@@ -41,7 +41,9 @@ Credentials:
   quoted with ' or ". Keep the file at mode 0600: a warning is printed when
   group or others can read it. The base URL is -base-url, else
   CRYPTOFUSE_BASE_URL (from the file, then the environment), else
-  https://api.cryptofuse.io.
+  https://api.cryptofuse.io. With -credentials, the environment's
+  CRYPTOFUSE_CLIENT_ID and CRYPTOFUSE_CLIENT_SECRET are ignored (a note on
+  stderr says so when they are set).
 `
 
 // clientFlags are the flags of every subcommand that talks to the server.
@@ -94,6 +96,7 @@ func (c *command) newClientSettings(fs *flag.FlagSet, cf clientFlags, opts ...cr
 		cryptofuse.WithUserAgent("cryptofuse-cli/" + cryptofuse.Version + " cryptofuse-go/" + cryptofuse.Version),
 		cryptofuse.WithRetry(cryptofuse.RetryPolicy{MaxAttempts: cf.attempts, BaseDelay: c.backoff}),
 	}, opts...)
+	c.baseURL = s.baseURL
 	client, err := cryptofuse.NewClient(s.clientID, s.clientSecret, opts...)
 	if err != nil {
 		// NewClient's errors never contain the secret.
@@ -112,6 +115,9 @@ func (c *command) settings(cf clientFlags) (settings, error) {
 		var err error
 		if s, err = c.readCredentials(cf.credentials); err != nil {
 			return settings{}, err
+		}
+		if c.getenv(envClientID) != "" || c.getenv(envClientSecret) != "" {
+			fmt.Fprintf(c.stderr, "cryptofuse: note: the client id and secret come from -credentials %s; %s and %s in the environment are ignored\n", cf.credentials, envClientID, envClientSecret)
 		}
 	} else {
 		s.clientID = c.getenv(envClientID)

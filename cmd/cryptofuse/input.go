@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 )
 
@@ -54,6 +56,25 @@ func isB64Char(c byte) bool {
 	return strings.IndexByte("-._~+/", c) >= 0
 }
 
+// hasAuthScheme reports whether s starts with an HTTP authentication scheme
+// and a space, as a line copied from an Authorization header does.
+func hasAuthScheme(s string) bool {
+	scheme, rest, ok := strings.Cut(s, " ")
+	if !ok || strings.TrimSpace(rest) == "" {
+		return false
+	}
+	for _, known := range []string{"Bearer", "Basic", "DPoP", "MAC", "Token", "Authorization:"} {
+		if strings.EqualFold(scheme, known) {
+			return true
+		}
+	}
+	return false
+}
+
+// dropScheme is the advice for lines that start with an authentication
+// scheme.
+const dropScheme = `; drop the "Bearer " prefix (or the header name and scheme) and keep the token alone, as in: sed 's/^[Bb]earer //' FILE`
+
 // entry is one distinct token of the input and the line it first appears on.
 type entry struct {
 	token string
@@ -77,12 +98,13 @@ type tokenList struct {
 // lines by number, never their content.
 func readTokens(r io.Reader) (tokenList, error) {
 	var (
-		list  tokenList
-		seen  = map[string]bool{}
-		bad   []string
-		nBad  int
-		sc    = bufio.NewScanner(r)
-		lineN int
+		list    tokenList
+		seen    = map[string]bool{}
+		bad     []string
+		nBad    int
+		schemes int // bad lines that start with an authentication scheme
+		sc      = bufio.NewScanner(r)
+		lineN   int
 	)
 	sc.Buffer(make([]byte, 0, 4096), maxLine)
 	for sc.Scan() {
@@ -97,6 +119,9 @@ func readTokens(r io.Reader) (tokenList, error) {
 		}
 		if !isBearerToken(tok) {
 			nBad++
+			if hasAuthScheme(tok) {
+				schemes++
+			}
 			if len(bad) < maxBadLines {
 				bad = append(bad, fmt.Sprint(lineN))
 			}
@@ -124,7 +149,11 @@ func readTokens(r io.Reader) (tokenList, error) {
 		if nBad > 1 {
 			what = fmt.Sprintf("%d lines hold something other than one token (lines ", nBad)
 		}
-		return tokenList{}, fmt.Errorf("%s%s%s): %s; nothing was sent", what, strings.Join(bad, ", "), more, bearerSyntax)
+		advice := ""
+		if schemes > 0 {
+			advice = dropScheme
+		}
+		return tokenList{}, fmt.Errorf("%s%s%s): %s%s; nothing was sent", what, strings.Join(bad, ", "), more, bearerSyntax, advice)
 	}
 	return list, nil
 }
@@ -145,7 +174,11 @@ func readFirstLine(r io.Reader) (string, error) {
 			continue
 		}
 		if !isBearerToken(tok) {
-			return "", errors.New("the first line of stdin holds something other than one token: " + bearerSyntax)
+			advice := ""
+			if hasAuthScheme(tok) {
+				advice = strings.Replace(dropScheme, "FILE", "old-token.txt", 1)
+			}
+			return "", errors.New("the first line of stdin holds something other than one token: " + bearerSyntax + advice)
 		}
 		return tok, nil
 	}
@@ -157,3 +190,44 @@ func readFirstLine(r io.Reader) (string, error) {
 	}
 	return "", errors.New("no token on stdin")
 }
+
+// openInput opens the input named by the argument: stdin for "" or "-",
+// else a file. A file that does not exist is named in the error only when
+// the name cannot be a token (looksLikeFileName), since the argument may be
+// a token given in the wrong place; the error then matches errNoSuchFile.
+func (c *command) openInput(arg string) (r io.Reader, name string, closeFn func(), err error) {
+	if arg == "" || arg == "-" {
+		return c.stdin, "stdin", func() {}, nil
+	}
+	f, err := os.Open(arg)
+	if errors.Is(err, fs.ErrNotExist) {
+		if looksLikeFileName(arg) {
+			return nil, "", nil, fmt.Errorf("%w: %q", errNoSuchFile, arg)
+		}
+		return nil, "", nil, fmt.Errorf("%w (argument fingerprint %s); tokens are read from a file or stdin, never from arguments", errNoSuchFile, fingerprint(arg))
+	}
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return f, arg, func() { f.Close() }, nil
+}
+
+// looksLikeFileName reports whether a FILE argument cannot be a token, and
+// may be named in an error: it is not a bearer token's syntax (a space, a
+// quote, a character outside b64token), or it ends in a file extension
+// (.txt, .log, .csv, .json, .env, .tokens, .list), which no token of
+// django-oauth-toolkit (alphanumeric) has.
+func looksLikeFileName(arg string) bool {
+	if !isBearerToken(arg) {
+		return true
+	}
+	for _, ext := range []string{".txt", ".log", ".csv", ".json", ".env", ".tokens", ".list"} {
+		if strings.HasSuffix(strings.ToLower(arg), ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// errNoSuchFile is openInput's error for a FILE that does not exist.
+var errNoSuchFile = errors.New("no such file")

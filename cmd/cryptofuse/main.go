@@ -7,7 +7,7 @@
 //
 //	cryptofuse revoke [-hint access_token|refresh_token] [-concurrency N] [FILE]
 //	cryptofuse token [-scope "read write"] [-json]
-//	cryptofuse rotate [-scope "read write"] [-issue-first] [-json] < old-token
+//	cryptofuse rotate [-scope "read write"] [-revoke-first] [-json] < old-token
 //	cryptofuse version
 //
 // The client credentials never come from the command line, where every user
@@ -88,6 +88,8 @@ type command struct {
 	// backoff, when set, replaces the SDK's backoff base delay, so that
 	// tests of retries do not wait.
 	backoff time.Duration
+	// baseURL is the base URL the client was built with, for hints.
+	baseURL string
 }
 
 // usage is the top-level help.
@@ -99,9 +101,9 @@ Usage:
                             revoke every token in FILE (or stdin), one per line
   cryptofuse token [-scope "read write"] [-json]
                             issue a token and print it
-  cryptofuse rotate [-scope "read write"] [-issue-first] [-json] < old-token
-                            revoke the token read from stdin, print a new one;
-                            -issue-first issues the new one before revoking
+  cryptofuse rotate [-scope "read write"] [-revoke-first] [-json] < old-token
+                            issue a new token, print it, then revoke the one
+                            read from stdin; -revoke-first revokes first
   cryptofuse version        print the versions of this tool and of Go
 
 Run 'cryptofuse COMMAND -h' for a command's flags and an example.
@@ -111,7 +113,8 @@ Credentials (never on the command line, where ps shows them to every user):
   CRYPTOFUSE_CLIENT_SECRET  the OAuth2 client secret
   CRYPTOFUSE_BASE_URL       the API's base URL (default https://api.cryptofuse.io)
   or -credentials FILE on revoke, token and rotate: a file of KEY=VALUE lines
-  with the same names, mode 0600.
+  with the same names, mode 0600. -credentials wins over the environment
+  (a note on stderr says so when both are set).
 
 Tokens are read from a file or stdin, never from arguments. Output names a
 token only by its fingerprint: the first 8 hex digits of its SHA-256.
@@ -130,7 +133,7 @@ Examples:
   grep -o 'tok_[A-Za-z0-9]*' leaked.log | cryptofuse revoke -concurrency 16
   cryptofuse revoke -credentials ~/.config/cryptofuse.env leaked-tokens.txt
   cryptofuse token -scope read -json > token.json
-  cryptofuse rotate -scope read -issue-first < old-token.txt > new-token.txt
+  cryptofuse rotate -scope read < old-token.txt > new-token.txt
 `
 
 // run dispatches to a subcommand.

@@ -34,14 +34,14 @@ func TestHelp(t *testing.T) {
 		want []string
 	}{
 		{[]string{"-h"}, []string{"revoke", "token", "rotate", "version", envClientID, envClientSecret, envBaseURL, "Exit codes:", "  2  usage",
-			"rotate [-scope \"read write\"] [-issue-first]", "\nExamples:\n  ", "cryptofuse rotate -scope read -issue-first <",
+			"rotate [-scope \"read write\"] [-revoke-first]", "\nExamples:\n  ", "cryptofuse rotate -scope read <",
 			"A second Ctrl-C ends the process at once", "exit status 130 in shells", "without a summary"}},
 		{[]string{"help"}, []string{"Exit codes:"}},
 		{[]string{"help", "revoke"}, []string{"cryptofuse revoke [-hint", "-concurrency N", "Example:\n  ", "Credentials:"}},
 		{[]string{"revoke", "-h"}, []string{"cryptofuse revoke [-hint", "-concurrency N", "-credentials FILE", "Example:\n  ", "Exit status:",
 			"byte order mark", "bearer token (RFC 6750 §2.1)", "- . _ ~ + /", "exit status 130"}},
 		{[]string{"token", "-h"}, []string{"cryptofuse token [-scope", "-json", "Example:\n  cryptofuse token"}},
-		{[]string{"rotate", "-help"}, []string{"cryptofuse rotate [-scope \"read write\"] [-issue-first] [-json]", "stdin", "-scope scopes", "pipe or redirect", "Example:\n  cryptofuse rotate <"}},
+		{[]string{"rotate", "-help"}, []string{"cryptofuse rotate [-scope \"read write\"] [-revoke-first] [-json]", "stdin", "-scope scopes", "pipe or redirect", "Example:\n  cryptofuse rotate <"}},
 		{[]string{"version", "-h"}, []string{"cryptofuse version", "Example:\n  cryptofuse version"}},
 	}
 	for _, tt := range tests {

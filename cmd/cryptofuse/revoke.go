@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,8 +42,20 @@ Ctrl-C (or SIGTERM) stops starting new requests, waits for those in flight
 (each up to -timeout) and prints the summary. A second Ctrl-C ends the process
 at once, killed by the signal (exit status 130 in shells), without a summary.
 Revoking a token again is harmless, so re-running the same input is the way to
-retry. A server that refuses the client credentials (invalid_client) stops the
-run: every later request would fail the same way.
+retry; the summary says which failures a re-run can fix (the server's or the
+network's), which only after the configuration is fixed, and which not at all.
+
+The run stops early, with the tokens not sent counted as not attempted, when
+its failures say that no token can succeed: at once when the server refuses
+the client credentials (invalid_client); when the first 3 requests all fail
+with the same reason that is about the request or the client, never the
+token (invalid_request, unauthorized_client, HTTP 401, 403, 404, 405 or a
+redirect); and when 10 requests in a row fail, each after its retries, for
+want of a working server (no answer, a timeout, 429 or 5xx). No token is
+counted revoked unless the server answered 2xx for it.
+
+Tokens are never read from a terminal, which would echo them: put them in a
+file or pipe them.
 
 -verify checks each revocation with the server's token introspection
 endpoint (RFC 7662, POST /o/introspect/), because a 200 from the revocation
@@ -102,6 +111,9 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 	if fs.NArg() > 1 {
 		return c.usageError(fs, "takes at most one FILE, after the flags; tokens are read from a file or stdin, never from arguments")
 	}
+	if (fs.Arg(0) == "" || fs.Arg(0) == "-") && c.isTerminal(c.stdin) {
+		return c.usageError(fs, "stdin is a terminal: tokens typed or pasted there are echoed, and stay in the scrollback; put them in a file, or pipe them, as in 'cryptofuse revoke leaked-tokens.txt' or 'grep ... | cryptofuse revoke'")
+	}
 	in, name, closeIn, err := c.openInput(fs.Arg(0))
 	if errors.Is(err, errNoSuchFile) {
 		return c.usageError(fs, "%v", err)
@@ -115,9 +127,6 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 	if !ok {
 		closeIn()
 		return exitUsage
-	}
-	if name == "stdin" && c.isTerminal(c.stdin) {
-		fmt.Fprintln(c.stderr, "cryptofuse revoke: reading tokens from the terminal, one per line; end with Ctrl-D")
 	}
 	list, err := readTokens(in)
 	closeIn()
@@ -151,6 +160,9 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 	if sum.failed["invalid_client"] > 0 {
 		fmt.Fprintln(c.stderr, hintInvalidClient)
 	}
+	if sum.failed["HTTP 404"] > 0 {
+		c.hintNotFound()
+	}
 	if sum.revoked < sum.total {
 		return exitFailed
 	}
@@ -168,24 +180,6 @@ func newTransport(n int) *http.Transport {
 	return t
 }
 
-// openInput opens the input named by the argument: stdin for "" or "-",
-// else a file. A file that does not exist is not named in the error, since
-// the argument may be a token given in the wrong place; the error then
-// matches errNoSuchFile.
-func (c *command) openInput(arg string) (r io.Reader, name string, closeFn func(), err error) {
-	if arg == "" || arg == "-" {
-		return c.stdin, "stdin", func() {}, nil
-	}
-	f, err := os.Open(arg)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, "", nil, fmt.Errorf("%w (argument fingerprint %s); tokens are read from a file or stdin, never from arguments", errNoSuchFile, fingerprint(arg))
-	}
-	if err != nil {
-		return nil, "", nil, err
-	}
-	return f, arg, func() { f.Close() }, nil
-}
-
 // Outcomes of one token.
 const (
 	notAttempted = iota
@@ -196,14 +190,9 @@ const (
 // outcome is what happened to one token.
 type outcome struct {
 	state  int
-	reason string // for failed
+	reason string       // for failed
+	class  failureClass // for failed
 }
-
-// errNoSuchFile is openInput's error for a FILE that does not exist.
-var errNoSuchFile = errors.New("no such file")
-
-// errBadCredentials stops a run whose credentials the server refused.
-var errBadCredentials = errors.New("the server refused the client credentials (invalid_client)")
 
 // revokeAll revokes every token of list with opt.concurrency workers sharing
 // client. Workers take tokens in input order. When ctx is cancelled no new
@@ -218,6 +207,7 @@ func (c *command) revokeAll(ctx context.Context, client *cryptofuse.Client, list
 
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
+	stopper := newStopper()
 	var (
 		next     atomic.Int64 // index of the next token to take
 		inFlight atomic.Int64
@@ -261,12 +251,14 @@ func (c *command) revokeAll(ctx context.Context, client *cryptofuse.Client, list
 				if err == nil {
 					results[i] = outcome{state: revoked}
 					prog.succeeded()
+					stopper.record(nil, 0, "")
 					continue
 				}
-				results[i] = outcome{state: failed, reason: reason(err)}
+				o := outcome{state: failed, reason: reason(err), class: classify(err)}
+				results[i] = o
 				prog.failedWith(fmt.Sprintf("line %d (fp %s): %s", e.line, fingerprint(e.token), describe(err)))
-				if errors.Is(err, cryptofuse.ErrInvalidClient) {
-					stop(errBadCredentials)
+				if cause := stopper.record(err, o.class, o.reason); cause != nil {
+					stop(cause)
 				}
 			}
 		}()
@@ -280,6 +272,7 @@ func (c *command) revokeAll(ctx context.Context, client *cryptofuse.Client, list
 		total:      len(list.entries),
 		duplicates: list.duplicates,
 		failed:     map[string]int{},
+		classes:    map[string]failureClass{},
 		elapsed:    time.Since(start),
 	}
 	for i, r := range results {
@@ -288,6 +281,7 @@ func (c *command) revokeAll(ctx context.Context, client *cryptofuse.Client, list
 			sum.revoked++
 		case failed:
 			sum.failed[r.reason]++
+			sum.classes[r.reason] = max(sum.classes[r.reason], r.class)
 			sum.nFailed++
 		default:
 			if sum.notAttempted == 0 {
@@ -298,10 +292,10 @@ func (c *command) revokeAll(ctx context.Context, client *cryptofuse.Client, list
 	}
 	if sum.notAttempted > 0 {
 		switch cause := context.Cause(runCtx); {
-		case errors.Is(cause, errBadCredentials):
-			sum.stopped = cause.Error()
 		case ctx.Err() != nil:
 			sum.stopped = "interrupted"
+		case cause != nil && !errors.Is(cause, context.Canceled):
+			sum.stopped = cause.Error()
 		}
 	}
 	return sum

@@ -274,7 +274,9 @@ func TestRevokeProgress(t *testing.T) {
 			f := newFixture(t)
 			toks := f.issue(20)
 			f.secret("bad-client")
-			res := f.runWith(t, invocation{env: f.env, stdin: lines(toks...), tty: tty}, "revoke")
+			// From a file: revoke refuses a terminal on stdin.
+			file := writeFile(t, "tokens.txt", lines(toks...), 0o600)
+			res := f.runWith(t, invocation{env: f.env, tty: tty}, "revoke", file)
 			wantCode(t, res, exitOK)
 			wantContains(t, "stderr", res.stderr, "progress: 20/20 done, 0 failed, ")
 			if got := strings.Contains(res.stderr, "\r"); got != tty {

@@ -9,24 +9,26 @@ import (
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
 )
 
-const rotateHelp = `cryptofuse rotate [-scope "read write"] [-issue-first] [-json] < old-token
+const rotateHelp = `cryptofuse rotate [-scope "read write"] [-revoke-first] [-json] < old-token
 
 Rotates a token: reads the old token from the first non-blank line of stdin,
-revokes it (RFC 7009), issues a new one with -scope (RFC 6749 §4.4) and prints
-the new one on stdout, as the access token alone or, with -json, the whole
-token as one line of JSON. Give -scope the scopes the old token had: the
-default asks for "read write", which may be wider.
+issues a new one with -scope (RFC 6749 §4.4), revokes the old one (RFC 7009)
+and prints the new one on stdout, as the access token alone or, with -json,
+the whole token as one line of JSON. Give -scope the scopes the old token
+had: the default asks for "read write", which may be wider.
 
 The old token is never taken from an argument, where ps would show it to
 every user, nor typed into a terminal, which would echo it: pipe or redirect
 it into stdin. It must be one bearer token: letters, digits and - . _ ~ + /
 with optional trailing = (RFC 6750 §2.1).
 
-By default the old token is revoked first and the new one issued after, the
-order the API's documentation gives. With -issue-first the new token is issued
-first, so a failure never leaves you without a valid token; if the revoke then
-fails, the new token is still printed, the exit status is 1, and the old token
-stays valid until you revoke it.
+By default the new token is issued first, so that a failure never leaves you
+without a valid token: if the issue fails (a scope the client may not have,
+say), the old token was not touched; if the revoke then fails, the new token
+is still printed, the exit status is 1, and the old token stays valid until
+you revoke it. -revoke-first runs the order the API's documentation gives:
+revoke, then issue; if the issue then fails you hold no valid token.
+-issue-first, the default, is still accepted.
 
 Once started, a rotation is not cut short by Ctrl-C (each step is bounded by
 -timeout), so that it never stops between the two steps unnoticed. If the old
@@ -38,7 +40,8 @@ configuration error (nothing sent).
 ` + credentialsHelp + `
 Example:
   cryptofuse rotate < old-token.txt > new-token.txt
-  cryptofuse rotate -issue-first -json < old-token.txt > new-token.json
+  cryptofuse rotate -json < old-token.txt > new-token.json
+  cryptofuse rotate -revoke-first < old-token.txt > new-token.txt
   cryptofuse token -scope read | cryptofuse rotate -scope read
 `
 
@@ -49,18 +52,23 @@ func (c *command) rotate(ctx context.Context, args []string) int {
 	cf.register(fs, "give up after `D`, retries included")
 	asJSON := fs.Bool("json", false, "print the whole new token as JSON")
 	scope := registerScope(fs)
-	issueFirst := fs.Bool("issue-first", false, "issue the new token before revoking the old one, so that a failure never leaves you without a valid token")
+	revokeFirst := fs.Bool("revoke-first", false, "revoke the old token before issuing the new one, the order of the API's documentation (a failed issue then leaves no valid token)")
+	issueFirstFlag := fs.Bool("issue-first", false, "issue the new token before revoking the old one: the default")
 	if ok, code := c.parse(fs, args, rotateHelp); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return c.refuseArgs(fs)
 	}
+	if *revokeFirst && *issueFirstFlag {
+		return c.usageError(fs, "-revoke-first and -issue-first are opposites: give one")
+	}
+	issueFirst := !*revokeFirst
 	if c.isTerminal(c.stdin) {
 		return c.usageError(fs, "stdin is a terminal: a token typed or pasted there is echoed, and stays in the scrollback; pipe or redirect it instead, as in 'cryptofuse rotate < old-token.txt'")
 	}
 	opts := []cryptofuse.Option{cryptofuse.WithScopes(strings.Fields(*scope)...)}
-	if *issueFirst {
+	if issueFirst {
 		opts = append(opts, cryptofuse.WithIssueFirst())
 	}
 	client, ok := c.newClient(fs, cf, opts...)
@@ -85,7 +93,7 @@ func (c *command) rotate(ctx context.Context, args []string) int {
 		msg := explain(err)
 		var rerr *cryptofuse.RotateError
 		if errors.As(err, &rerr) {
-			msg = rotateState(rerr, *issueFirst) + ": " + explain(rerr.Err)
+			msg = rotateState(rerr, issueFirst) + ": " + explain(rerr.Err)
 		}
 		fmt.Fprintf(c.stderr, "%s: old token fp %s: %s\n", fs.Name(), fingerprint(old), msg)
 		switch {

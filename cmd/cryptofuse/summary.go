@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -13,7 +14,8 @@ type summary struct {
 	total             int // distinct tokens
 	revoked           int
 	nFailed           int
-	failed            map[string]int // by reason
+	failed            map[string]int          // by reason
+	classes           map[string]failureClass // of each reason in failed
 	notAttempted      int
 	firstNotAttempted int    // line of the first token not attempted
 	stopped           string // why the run stopped early, if it did
@@ -52,7 +54,34 @@ func (s summary) print(w io.Writer) {
 		fmt.Fprintf(w, "duplicates:     %d skipped (each token is revoked once)\n", s.duplicates)
 	}
 	fmt.Fprintf(w, "elapsed:        %s\n", s.elapsed.Round(time.Millisecond))
-	if s.revoked < s.total {
-		fmt.Fprintln(w, "Revoking a token again is harmless: re-run with the same input to retry (after fixing the cause).")
+	s.printAdvice(w)
+}
+
+// printAdvice says which failures a re-run with the same input can fix: the
+// transient ones and the tokens not attempted at once, the verdicts once the
+// configuration is fixed, and the others not at all.
+func (s summary) printAdvice(w io.Writer) {
+	if s.revoked == s.total {
+		return
+	}
+	var byClass [3][]string
+	for r, class := range s.classes {
+		byClass[class] = append(byClass[class], r)
+	}
+	for i := range byClass {
+		slices.Sort(byClass[i])
+	}
+	fix := byClass[classTransient]
+	if s.notAttempted > 0 {
+		fix = append(fix, "the tokens not attempted")
+	}
+	if len(fix) > 0 {
+		fmt.Fprintf(w, "A re-run with the same input can fix: %s (revoking a token again is harmless).\n", strings.Join(fix, ", "))
+	}
+	if v := byClass[classVerdict]; len(v) > 0 {
+		fmt.Fprintf(w, "A re-run fixes %s only after the cause is fixed: the credentials, the base URL (-base-url or %s) or the request, the same for every token.\n", strings.Join(v, ", "), envBaseURL)
+	}
+	if v := byClass[classToken]; len(v) > 0 {
+		fmt.Fprintf(w, "A re-run will not fix %s: the server gives those tokens the same answer each time.\n", strings.Join(v, ", "))
 	}
 }

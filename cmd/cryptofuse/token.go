@@ -81,5 +81,13 @@ func (c *command) hintFor(err error) {
 		fmt.Fprintln(c.stderr, hintInvalidClient)
 	case "invalid_scope":
 		fmt.Fprintln(c.stderr, "The server does not grant that scope to this client: check -scope.")
+	case "HTTP 404":
+		c.hintNotFound()
 	}
+}
+
+// hintNotFound is the advice for a 404: the base URL is wrong.
+func (c *command) hintNotFound() {
+	fmt.Fprintf(c.stderr, "The server has no such endpoint (HTTP 404): check %s (or -base-url), now %s. It is the API's base URL, such as %s; /o/token/ and /o/revoke_token/ are appended to it.\n",
+		envBaseURL, c.baseURL, cryptofuse.DefaultBaseURL)
 }

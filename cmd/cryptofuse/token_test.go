@@ -170,7 +170,8 @@ func TestRotateFailures(t *testing.T) {
 		{"two words", nil, "Bearer OLD\n", exitUsage, []string{"something other than one token"}},
 		{"zero-width space", nil, "OLD\u200b\n", exitUsage, []string{"something other than one token", "RFC 6750"}},
 		{"quoted", nil, "\"OLD\",\n", exitUsage, []string{"something other than one token"}},
-		{"wrong secret", map[string]string{envClientSecret: "wrong-secret"}, "OLD\n", exitFailed, []string{"cryptofuse rotate: old token fp ", ": revoking the old token failed, so no new token was issued: 401 Unauthorized: invalid_client\n", "check CRYPTOFUSE_CLIENT_ID"}},
+		{"wrong secret", map[string]string{envClientSecret: "wrong-secret"}, "OLD\n", exitFailed, []string{"cryptofuse rotate: old token fp ", ": issuing a new token failed; the old token was not revoked: 401 Unauthorized: invalid_client\n", "check CRYPTOFUSE_CLIENT_ID"}},
+		{"Bearer prefix", nil, "Bearer OLD\n", exitUsage, []string{"something other than one token", `drop the "Bearer " prefix`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,8 +191,8 @@ func TestRotateFailures(t *testing.T) {
 			if !f.srv.Active(old) {
 				t.Error("the old token was revoked")
 			}
-			if c := f.srv.Counts(); c.Token != 0 {
-				t.Errorf("token requests: got %d, want 0", c.Token)
+			if c := f.srv.Counts(); c.Revoke != 0 {
+				t.Errorf("revoke requests: got %d, want 0", c.Revoke)
 			}
 		})
 	}
@@ -220,9 +221,10 @@ func TestRotateStepFails(t *testing.T) {
 		wantOldOK  bool // the old token is still active
 		wantStderr string
 	}{
-		{"revoke first, issue fails", []string{"rotate"}, tokenPath, false, false, "The old token is revoked and no new one was issued: run 'cryptofuse token'"},
-		{"issue first, revoke fails", []string{"rotate", "-issue-first", "-json"}, revokePath, true, true, "is still valid: revoke it with 'cryptofuse revoke'"},
-		{"issue first, issue fails", []string{"rotate", "-issue-first"}, tokenPath, false, true, "issuing"},
+		{"revoke first, issue fails", []string{"rotate", "-revoke-first"}, tokenPath, false, false, "The old token is revoked and no new one was issued: run 'cryptofuse token'"},
+		{"default, revoke fails", []string{"rotate", "-json"}, revokePath, true, true, "is still valid: revoke it with 'cryptofuse revoke'"},
+		{"default, issue fails", []string{"rotate"}, tokenPath, false, true, "issuing a new token failed; the old token was not revoked"},
+		{"-issue-first, issue fails", []string{"rotate", "-issue-first"}, tokenPath, false, true, "issuing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,7 +34,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"time"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
@@ -97,7 +96,7 @@ func logoutHandler(c *cryptofuse.Client, log *slog.Logger) http.Handler {
 			http.Error(w, "use POST", http.StatusMethodNotAllowed)
 			return
 		}
-		token, ok := bearerToken(r)
+		token, ok := cryptofuse.BearerToken(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="logout"`)
 			http.Error(w, "missing bearer token", http.StatusUnauthorized)
@@ -129,17 +128,6 @@ func logoutHandler(c *cryptofuse.Client, log *slog.Logger) http.Handler {
 			http.Error(w, "logout is temporarily unavailable", http.StatusServiceUnavailable)
 		}
 	})
-}
-
-// bearerToken returns the token of an "Authorization: Bearer" header. The
-// scheme is case-insensitive (RFC 9110 §11.1).
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return "", false
-	}
-	return token, true
 }
 
 // demo serves the handler on loopback, logs a user in (issues a token on the
