@@ -1,6 +1,6 @@
 module github.com/cryptofuse/cryptofuse-go
 
-go 1.24
+go 1.25
 
 require (
 	github.com/jarcoal/httpmock v1.4.2
