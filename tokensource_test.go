@@ -1,0 +1,491 @@
+package cryptofuse
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Every test here runs in a testing/synctest bubble: time is the bubble's
+// fake clock, which moves only when every goroutine in the bubble is
+// blocked, so no outcome depends on the scheduler or on wall-clock margins.
+
+func TestTokenSource_BadPolicy(t *testing.T) {
+	t.Parallel()
+	c := newTokenServer(3600).client(t)
+	for _, p := range []TokenPolicy{{RefreshBefore: -1}, {MaxAge: -time.Second}, {RevokeAfter: -time.Minute}} {
+		_, err := c.TokenSource(p)
+		if !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("TokenSource(%+v): got %v, want ErrInvalidConfig", p, err)
+		}
+	}
+}
+
+// TokenSource sends nothing; the first Token issues one token, and later
+// calls while it is fresh send nothing and allocate nothing.
+//
+// Not parallel: testing.AllocsPerRun refuses to run beside parallel tests.
+func TestTokenSource_SteadyState(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newTokenServer(3600)
+		ts := srv.source(t, TokenPolicy{})
+		if n, _, _ := srv.counts(); n != 0 {
+			t.Fatalf("token requests after TokenSource: got %d, want 0", n)
+		}
+		first := mustToken(t, ts)
+		ctx := context.Background()
+		allocs := testing.AllocsPerRun(1000, func() {
+			if tok, err := ts.Token(ctx); err != nil || tok.AccessToken != first {
+				t.Fatalf("Token: got %v, %v", tok, err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("allocations per Token on a fresh token: got %v, want 0", allocs)
+		}
+		if n, _, _ := srv.counts(); n != 1 {
+			t.Errorf("token requests: got %d, want 1", n)
+		}
+	})
+}
+
+// However many goroutines ask at once, one token request is sent.
+func TestTokenSource_SingleFlight(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := newTokenServer(3600)
+		srv.delay = 300 * time.Millisecond
+		ts := srv.source(t, TokenPolicy{})
+		const callers = 1000
+		got := make([]string, callers)
+		var wg sync.WaitGroup
+		for i := range callers {
+			wg.Go(func() {
+				tok, err := ts.Token(context.Background())
+				if err == nil {
+					got[i] = tok.AccessToken
+				}
+			})
+		}
+		wg.Wait()
+		n, issued, _ := srv.counts()
+		if n != 1 {
+			t.Fatalf("token requests for %d cold callers: got %d, want 1", callers, n)
+		}
+		for i, tok := range got {
+			if tok != issued[0] {
+				t.Fatalf("caller %d: got %q, want the one token issued", i, tok)
+			}
+		}
+	})
+}
+
+// Inside the refresh window, callers keep the current token while one
+// refresh runs in the background; they never wait for it.
+func TestTokenSource_RefreshInBackground(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := newTokenServer(3600) // RefreshBefore 5 min: due at 55 min
+		ts := srv.source(t, TokenPolicy{})
+		first := mustToken(t, ts)
+
+		advance(55*time.Minute - time.Second)
+		assert.Equal(t, first, mustToken(t, ts), "before the window")
+		if n, _, _ := srv.counts(); n != 1 {
+			t.Fatalf("token requests before the window: got %d, want 1", n)
+		}
+
+		hold := make(chan struct{})
+		srv.set(func(s *tokenServer) { s.hold = hold })
+		advance(time.Second)
+		for range 100 { // the refresh is held: every caller gets the current token
+			assert.Equal(t, first, mustToken(t, ts), "in the window, during the refresh")
+		}
+		synctest.Wait()
+		if n, _, _ := srv.counts(); n != 2 {
+			t.Fatalf("token requests in the window: got %d, want 2 (one refresh)", n)
+		}
+		close(hold)
+		synctest.Wait()
+		_, issued, _ := srv.counts()
+		assert.Equal(t, issued[1], mustToken(t, ts), "after the refresh")
+	})
+}
+
+// RefreshBefore is capped at half the lifetime, and jittered down.
+func TestTokenSource_RefreshTime(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		expiresIn int
+		policy    TokenPolicy
+		jitter    func(int64) int64
+		wantDue   time.Duration // after issue
+	}{
+		{"default 5 min", 3600, TokenPolicy{}, nil, 55 * time.Minute},
+		{"half the lifetime", 120, TokenPolicy{}, nil, time.Minute},
+		{"own RefreshBefore", 3600, TokenPolicy{RefreshBefore: 10 * time.Minute}, nil, 50 * time.Minute},
+		{"jittered by up to a quarter", 3600, TokenPolicy{}, func(n int64) int64 { return n - 1 }, 55*time.Minute + 75*time.Second - time.Nanosecond},
+		{"MaxAge first", 3600, TokenPolicy{MaxAge: 10 * time.Minute}, nil, 10 * time.Minute},
+		{"MaxAge after the window", 3600, TokenPolicy{MaxAge: 58 * time.Minute}, nil, 55 * time.Minute},
+		{"MaxAge without expiry", 0, TokenPolicy{MaxAge: time.Hour}, nil, time.Hour},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				srv := newTokenServer(tc.expiresIn)
+				var opts []Option
+				if tc.jitter != nil {
+					opts = append(opts, withClock(clock{jitter: tc.jitter}))
+				}
+				ts := srv.source(t, tc.policy, opts...)
+				mustToken(t, ts)
+				advance(tc.wantDue - time.Nanosecond)
+				mustToken(t, ts)
+				synctest.Wait()
+				if n, _, _ := srv.counts(); n != 1 {
+					t.Fatalf("token requests just before %v: got %d, want 1", tc.wantDue, n)
+				}
+				advance(time.Nanosecond)
+				mustToken(t, ts)
+				synctest.Wait()
+				if n, _, _ := srv.counts(); n != 2 {
+					t.Fatalf("token requests at %v: got %d, want 2", tc.wantDue, n)
+				}
+			})
+		})
+	}
+}
+
+// A token without expires_in and without MaxAge is kept until invalidated.
+func TestTokenSource_NoExpiry(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := newTokenServer(0)
+		ts := srv.source(t, TokenPolicy{})
+		first := mustToken(t, ts)
+		advance(1000 * time.Hour)
+		assert.Equal(t, first, mustToken(t, ts))
+		if n, _, _ := srv.counts(); n != 1 {
+			t.Errorf("token requests: got %d, want 1", n)
+		}
+	})
+}
+
+// A failed refresh keeps the valid token, backs off, and retries; once no
+// valid token is left, callers get the error.
+func TestTokenSource_FailedRefresh(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		log, buf := logCapture(t)
+		srv := newTokenServer(600) // due at 5 min, expires at 10 min
+		ts := srv.source(t, TokenPolicy{}, WithLogger(log))
+		first := mustToken(t, ts)
+		srv.set(func(s *tokenServer) { s.fail = 1000 })
+
+		advance(5 * time.Minute)
+		assert.Equal(t, first, mustToken(t, ts), "the refresh failed: the valid token is kept")
+		synctest.Wait()
+		assert.Equal(t, first, mustToken(t, ts), "backing off")
+		synctest.Wait()
+		if n, _, _ := srv.counts(); n != 2 {
+			t.Fatalf("token requests during the backoff: got %d, want 2", n)
+		}
+		// The jitter is 0, so the first backoff is 500 ms.
+		advance(500 * time.Millisecond)
+		mustToken(t, ts)
+		synctest.Wait()
+		if n, _, _ := srv.counts(); n != 3 {
+			t.Fatalf("token requests after the backoff: got %d, want 3", n)
+		}
+		assert.Contains(t, buf.String(), "token refresh failed")
+
+		advance(5 * time.Minute) // expired
+		_, err := ts.Token(context.Background())
+		var e *Error
+		if !errors.As(err, &e) || e.StatusCode != 503 {
+			t.Fatalf("Token with no valid token left: got %v, want the refresh's 503", err)
+		}
+
+		srv.set(func(s *tokenServer) { s.fail = 0 })
+		advance(maxRefreshBackoff)
+		_, issued, _ := srv.counts()
+		tok := mustToken(t, ts)
+		_, issued, _ = srv.counts()
+		assert.Equal(t, issued[len(issued)-1], tok, "recovered")
+		assertNoSecret(t, buf.String(), append(issued, testSecret)...)
+	})
+}
+
+// A caller that finds no valid token waits only as long as its ctx allows;
+// the token request goes on for the next caller.
+func TestTokenSource_WaitBoundedByContext(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := newTokenServer(3600)
+		srv.delay = 10 * time.Second
+		ts := srv.source(t, TokenPolicy{})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := ts.Token(ctx)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, time.Second, time.Since(start), "waited exactly as long as ctx allowed")
+		tok := mustToken(t, ts) // joins the flight in progress
+		_, issued, _ := srv.counts()
+		assert.Equal(t, issued[0], tok)
+		if n, _, _ := srv.counts(); n != 1 {
+			t.Errorf("token requests: got %d, want 1", n)
+		}
+	})
+}
+
+// Rotate replaces the token now; the replaced one is revoked RevokeAfter
+// later, never sooner; with RevokeAfter 0 it is never revoked.
+func TestTokenSource_RotateAndRevokeAfter(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name        string
+		revokeAfter time.Duration
+	}{
+		{"RevokeAfter 1s", time.Second},
+		{"RevokeAfter 30s", 30 * time.Second},
+		{"RevokeAfter 0: left to expire", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				srv := newTokenServer(3600)
+				ts := srv.source(t, TokenPolicy{RevokeAfter: tc.revokeAfter})
+				first := mustToken(t, ts)
+				tok, err := ts.Rotate(context.Background())
+				require.NoError(t, err)
+				assert.NotEqual(t, first, tok.AccessToken)
+				assert.Equal(t, tok.AccessToken, mustToken(t, ts))
+				synctest.Wait()
+				if tc.revokeAfter > 0 {
+					advance(tc.revokeAfter - time.Nanosecond)
+					synctest.Wait()
+				}
+				if _, _, revoked := srv.counts(); len(revoked) != 0 {
+					t.Fatalf("revoked before RevokeAfter: %v", revoked)
+				}
+				if tc.revokeAfter == 0 {
+					advance(2 * time.Hour) // past expiry
+					synctest.Wait()
+					if _, _, revoked := srv.counts(); len(revoked) != 0 {
+						t.Fatalf("revoked with RevokeAfter 0: %v", revoked)
+					}
+					return
+				}
+				advance(time.Nanosecond)
+				synctest.Wait()
+				_, _, revoked := srv.counts()
+				assert.Equal(t, []string{first}, revoked, "revoked at RevokeAfter")
+			})
+		})
+	}
+}
+
+// Invalidate acts on the current token only; the next Token waits for a
+// new one.
+func TestTokenSource_Invalidate(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := newTokenServer(3600)
+		ts := srv.source(t, TokenPolicy{RevokeAfter: time.Second})
+		first := mustToken(t, ts)
+		ts.Invalidate("not-the-current-token")
+		assert.Equal(t, first, mustToken(t, ts), "another token's rejection changes nothing")
+		ts.Invalidate(first)
+		second := mustToken(t, ts)
+		assert.NotEqual(t, first, second, "a new token after Invalidate")
+		advance(time.Hour)
+		synctest.Wait()
+		if _, _, revoked := srv.counts(); len(revoked) != 0 {
+			t.Errorf("a rejected token was revoked: %v", revoked)
+		}
+	})
+}
+
+// Close revokes pending replaced tokens at once, and with RevokeOnClose the
+// current one and every replaced one; afterwards everything is ErrClosed,
+// and no timer fires.
+func TestTokenSource_Close(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name          string
+		policy        TokenPolicy
+		wantRevokedAt []int // indexes into the tokens issued
+	}{
+		{"nothing to revoke", TokenPolicy{}, nil},
+		{"pending RevokeAfter", TokenPolicy{RevokeAfter: time.Hour}, []int{0, 1}},
+		{"RevokeOnClose", TokenPolicy{RevokeOnClose: true}, []int{0, 1, 2}},
+		{"both", TokenPolicy{RevokeAfter: time.Hour, RevokeOnClose: true}, []int{0, 1, 2}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				srv := newTokenServer(3600)
+				c := srv.client(t)
+				ts, err := c.TokenSource(tc.policy)
+				require.NoError(t, err)
+				mustToken(t, ts)
+				for range 2 {
+					_, err := ts.Rotate(context.Background())
+					require.NoError(t, err)
+				}
+				require.NoError(t, ts.Close(context.Background()))
+				_, issued, revoked := srv.counts()
+				var want []string
+				for _, i := range tc.wantRevokedAt {
+					want = append(want, issued[i])
+				}
+				assert.ElementsMatch(t, want, revoked, "revoked by Close")
+
+				_, err = ts.Token(context.Background())
+				assert.ErrorIs(t, err, ErrClosed, "Token after Close")
+				_, err = ts.Rotate(context.Background())
+				assert.ErrorIs(t, err, ErrClosed, "Rotate after Close")
+				assert.NoError(t, ts.Close(context.Background()), "a second Close")
+
+				advance(48 * time.Hour) // every timer would have fired
+				synctest.Wait()
+				n, _, after := srv.counts()
+				assert.Equal(t, 3, n, "token requests after Close")
+				assert.Equal(t, len(revoked), len(after), "revocations after Close")
+			})
+		})
+	}
+}
+
+// Close cancels the token request in flight; its waiter gets ErrClosed,
+// and nothing of the TokenSource is left running (synctest.Test fails on a
+// goroutine still blocked when the test ends).
+func TestTokenSource_CloseCancelsRefresh(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := newTokenServer(3600)
+		srv.hold = make(chan struct{}) // never closed: only the ctx ends it
+		c := srv.client(t)
+		ts, err := c.TokenSource(TokenPolicy{RevokeOnClose: true})
+		require.NoError(t, err)
+		errc := make(chan error, 1)
+		go func() {
+			_, err := ts.Token(context.Background())
+			errc <- err
+		}()
+		synctest.Wait()
+		require.NoError(t, ts.Close(context.Background()))
+		assert.ErrorIs(t, <-errc, ErrClosed)
+		_, issued, revoked := srv.counts()
+		assert.Empty(t, issued)
+		assert.Empty(t, revoked)
+	})
+}
+
+// A fresh stored token is used without a request; a new one is saved; a
+// store that fails is logged and changes nothing else.
+func TestTokenSource_Store(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		fresh := &Token{AccessToken: "AT-stored-0123456789", TokenType: "Bearer", ExpiresIn: 3600, Expiry: time.Now().Add(time.Hour)}
+		cases := []struct {
+			name       string
+			store      *memStore
+			wantReqs   int
+			wantSaves  int
+			wantStored bool
+			wantLog    string
+		}{
+			{"fresh stored token", &memStore{tok: fresh}, 0, 0, true, ""},
+			{"nothing stored", &memStore{}, 1, 1, false, ""},
+			{"expired stored token", &memStore{tok: &Token{AccessToken: "AT-old", ExpiresIn: 60, Expiry: time.Now().Add(-time.Second)}}, 1, 1, false, ""},
+			{"stored token without expiry", &memStore{tok: &Token{AccessToken: "AT-noexp"}}, 1, 1, false, ""},
+			{"load fails", &memStore{loadErr: errors.New("disk on fire")}, 1, 1, false, "loading the stored token failed"},
+			{"save fails", &memStore{saveErr: errors.New("disk full")}, 1, 1, false, "saving the token failed"},
+		}
+		for _, tc := range cases {
+			log, buf := logCapture(t)
+			srv := newTokenServer(3600)
+			ts := srv.source(t, TokenPolicy{Store: tc.store}, WithLogger(log))
+			tok := mustToken(t, ts)
+			synctest.Wait()
+			n, issued, _ := srv.counts()
+			loads, saves, last := tc.store.stats()
+			if n != tc.wantReqs || saves != tc.wantSaves || loads != 1 {
+				t.Errorf("%s: token requests, loads, saves: got %d, %d, %d; want %d, 1, %d", tc.name, n, loads, saves, tc.wantReqs, tc.wantSaves)
+			}
+			if tc.wantStored {
+				assert.Equal(t, fresh.AccessToken, tok, tc.name)
+			} else {
+				assert.Equal(t, issued[0], tok, tc.name)
+				if assert.NotNil(t, last, tc.name) {
+					assert.Equal(t, tok, last.AccessToken, tc.name+": the new token is saved")
+				}
+			}
+			if tc.wantLog != "" {
+				assert.Contains(t, buf.String(), tc.wantLog, tc.name)
+			}
+			_, _ = ts.Rotate(context.Background())
+			synctest.Wait()
+			if _, saves, _ := tc.store.stats(); saves != tc.wantSaves+1 {
+				t.Errorf("%s: saves after Rotate: got %d, want %d", tc.name, saves, tc.wantSaves+1)
+			}
+			if loads, _, _ := tc.store.stats(); loads != 1 {
+				t.Errorf("%s: loads after Rotate: got %d, want 1", tc.name, loads)
+			}
+		}
+	})
+}
+
+// The logger records refreshes, failures and revocations, and never a
+// token or the secret.
+func TestTokenSource_Log(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		log, buf := logCapture(t)
+		srv := newTokenServer(3600)
+		ts := srv.source(t, TokenPolicy{RevokeAfter: time.Second, RevokeOnClose: true}, WithLogger(log))
+		mustToken(t, ts)
+		_, err := ts.Rotate(context.Background())
+		require.NoError(t, err)
+		advance(time.Second)
+		synctest.Wait()
+		srv.set(func(s *tokenServer) { s.fail = 1 })
+		_, err = ts.Rotate(context.Background())
+		require.Error(t, err)
+		require.NoError(t, ts.Close(context.Background()))
+		out := buf.String()
+		for _, want := range []string{
+			`msg="cryptofuse: token refreshed" reason="first token"`,
+			`msg="cryptofuse: token refreshed" reason=rotate`,
+			`msg="cryptofuse: token revoked" when=revoke_after`,
+			`msg="cryptofuse: token refresh failed" reason=rotate`,
+			`msg="cryptofuse: token revoked" when=close`,
+		} {
+			assert.Contains(t, out, want)
+		}
+		_, issued, _ := srv.counts()
+		assertNoSecret(t, out, append(issued, testSecret)...)
+		if strings.Count(out, "\n") < 5 {
+			t.Errorf("log: got %q, want at least 5 lines", out)
+		}
+	})
+}
+
+// advance moves the bubble's clock on by d and lets every timer that fired
+// run to its end, so that the test sees what they did.
+func advance(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
+}
