@@ -11,17 +11,20 @@ import (
 // the forms that scrub.go's comment lists, is found at one place in a text.
 
 // matchSecret returns the length of the echo of sec that starts at s[i], or
-// 0 if there is none there.
-func matchSecret(s string, i int, sec string) int {
-	// The forms are ambiguous ("&" is itself and the start of "&amp;"), so
-	// the match backtracks; the budget bounds it on hostile text, and an
-	// echo too tangled to follow counts as no match.
-	budget := 8*len(sec) + 64
-	end := matchFrom(s, i, sec, 0, false, &budget)
-	if end < 0 {
-		return 0
+// 0 if there is none there. The forms are ambiguous ("&" is itself and the
+// start of "&amp;"), so the match backtracks; each step is paid from budget,
+// shared by every match of one scrub, so that hostile text cannot make the
+// scrubber run long. ok is false when the budget ran out: the text could
+// not be checked, and must not be shown.
+func matchSecret(s string, i int, sec string, budget *int) (n int, ok bool) {
+	end := matchFrom(s, i, sec, 0, false, budget)
+	if *budget < 0 {
+		return 0, false
 	}
-	return end - i
+	if end < 0 {
+		return 0, true
+	}
+	return end - i, true
 }
 
 // maxForms bounds how many encodings of one rune can match at one place.

@@ -80,14 +80,27 @@ func (c *Client) scrubber(tokens ...string) func(string) string {
 	return func(s string) string { return scrub(s, secrets) }
 }
 
-// scrub replaces every occurrence of each secret in s with redacted.
+// scrubSteps is the matcher's budget per byte of text and secret: plain
+// text costs one or two steps per byte and secret, a real echo about one per
+// byte of the secret. Text that would take more (a long token echoed with
+// one byte changed, say, which makes every position a long near-match) is
+// replaced whole.
+const scrubSteps = 16
+
+// scrub replaces every occurrence of each secret in s with redacted. Text
+// that the matcher cannot check within its budget becomes redacted whole.
 func scrub(s string, secrets []string) string {
 	var b strings.Builder
 	last := 0
+	budget := scrubSteps*len(s)*len(secrets) + 4096
 	for i := 0; i < len(s); {
 		n := 0
 		for _, sec := range secrets {
-			if n = matchSecret(s, i, sec); n > 0 {
+			var ok bool
+			if n, ok = matchSecret(s, i, sec, &budget); !ok {
+				return redacted
+			}
+			if n > 0 {
 				break
 			}
 		}

@@ -189,3 +189,26 @@ func TestSecretsNeverLeak(t *testing.T) {
 		})
 	}
 }
+
+// A long token echoed back with one byte changed makes every position of
+// the text a long near-match. The matcher's budget bounds that work, and
+// text it could not check is replaced whole rather than shown.
+func TestScrubber_BudgetOnHostileText(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient(testID, testSecret)
+	require.NoError(t, err)
+	tok := strings.Repeat("a", 64<<10)
+	cases := []struct{ name, in, want string }{
+		{"near-echo of a 64 KiB token", strings.Repeat("a", 64<<10-1) + "b", redacted},
+		{"exact echo", "x" + tok + "y", "x" + redacted + "y"},
+		{"plain text", strings.Repeat("b", 64<<10), strings.Repeat("b", 64<<10)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := c.scrubber(tok)(tc.in); got != tc.want {
+				t.Errorf("scrub: got %q, want %q", abbrev(got), abbrev(tc.want))
+			}
+		})
+	}
+}
