@@ -20,4 +20,9 @@
 // a test asks the server's version (GET /api/version/) for what to expect,
 // and TestFakeMatchesDOT runs cryptofusetest in the matching mode
 // (CRYPTOFUSE_PARITY_MODE forces one). The package has no exported API.
+//
+// Tokens live 36000 s, as on Cryptofuse, except those of the seeded "short"
+// application, which live 5 s (dotserver/settings.py gives DOT a callable
+// ACCESS_TOKEN_EXPIRE_SECONDS): the TokenSource tests watch refreshes and
+// expiries on it within seconds, on the same server as every other test.
 package integration

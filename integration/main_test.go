@@ -34,7 +34,14 @@ var (
 	// come with refresh tokens.
 	userClient = testClient{"cryptofuse-it-user", "cryptofuse-it-user-secret"}
 	seededUser = struct{ name, password string }{"cryptofuse-it-alice", "cryptofuse-it-alice-password"}
+	// shortClient's tokens live shortLifetime instead of 36000 s
+	// (SHORT_TOKEN_SECONDS in dotserver/settings.py), for the TokenSource
+	// tests.
+	shortClient = testClient{"cryptofuse-it-short", "cryptofuse-it-short-secret"}
 )
+
+// shortLifetime is the lifetime of shortClient's tokens on both DOT versions.
+const shortLifetime = 5 * time.Second
 
 // serverVersion is the django-oauth-toolkit version of the server under test,
 // such as "1.7.0" or "3.4.1", as TestMain's probe found it.

@@ -2,7 +2,8 @@
 
 Test fixture only: the secret key is public and the server listens on loopback.
 The scopes and token lifetime match /work/shared/dot-behaviour.md and the
-defaults of cryptofusetest, so the same requests get the same answers.
+defaults of cryptofusetest, so the same requests get the same answers; only
+the "short" application's tokens live a few seconds (SHORT_TOKEN_SECONDS).
 """
 import os
 
@@ -54,10 +55,31 @@ PASSWORD_HASHERS = [
 USE_TZ = True
 TIME_ZONE = "UTC"
 
+# Access token lifetime: 36000 s, except for the "short" application
+# (seed.py), whose tokens live SHORT_TOKEN_SECONDS, so that the TokenSource
+# tests see refreshes and expiries in seconds without slowing the others.
+# ACCESS_TOKEN_EXPIRE_SECONDS may be a callable of the oauthlib request, in
+# DOT 1.7.0 and 3.4.1 alike: DOT passes the setting unchanged to oauthlib's
+# Server as token_expires_in (OAuth2ProviderSettings.server_kwargs),
+# oauthlib's BearerToken.create_token calls it and answers its value as
+# expires_in, and DOT's OAuth2Validator.save_bearer_token stores the token
+# with expires = now + that expires_in, which is what the protected views
+# check. request.client is the application that authenticated.
+SHORT_CLIENT_ID = "cryptofuse-it-short"
+SHORT_TOKEN_SECONDS = 5
+
+
+def _access_token_seconds(request):
+    client = getattr(request, "client", None)
+    if getattr(client, "client_id", None) == SHORT_CLIENT_ID:
+        return SHORT_TOKEN_SECONDS
+    return 36000
+
+
 OAUTH2_PROVIDER = {
     "SCOPES": {"read": "Read scope", "write": "Write scope"},
     "DEFAULT_SCOPES": ["read"],
-    "ACCESS_TOKEN_EXPIRE_SECONDS": 36000,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": _access_token_seconds,
 }
 
 # Requests go to stderr (the server log); errors with their tracebacks too.

@@ -1,7 +1,7 @@
 """manage.py seed: replace every application and user with the fixed test ones.
 
 The Go tests in integration/ name the same ids and secrets (main_test.go).
-The first four are confidential client-credentials applications; the last is a
+The first five are confidential client-credentials applications; the last is a
 confidential password-grant application, whose tokens for the seeded user come
 with a refresh token, as a logged-in user's do.
 
@@ -24,6 +24,9 @@ CLIENTS = [
     ("cryptofuse-it-other", "cryptofuse-it-other-secret", "other", False),
     ("sp\u00e9cial:+%&/=id", "s\u00e9cret:+%&/=value", "special", False),
     ("cryptofuse-it-hashed", "cryptofuse-it-hashed-secret", "hashed", True),
+    # Its tokens live settings.SHORT_TOKEN_SECONDS (5 s), not 36000 s: for the
+    # TokenSource tests (tokensource_test.go), which watch refreshes happen.
+    ("cryptofuse-it-short", "cryptofuse-it-short-secret", "short", False),
 ]
 
 # The password-grant application and the user it logs in.
