@@ -18,6 +18,15 @@
 // query string on the token endpoint). 3.4.1 also serves RFC 8414 metadata
 // at [MetadataPath].
 //
+// For code that calls the Cryptofuse API with the token it got, the Server
+// also serves a protected resource at [ResourcePath] (RFC 6750): a request
+// with "Authorization: Bearer <token>" naming an active access token gets
+// 200 and the JSON {"client_id": "…", "scope": "…"} of the token; any other
+// request (no header, another scheme, an unknown, revoked or expired token)
+// gets 401 with `WWW-Authenticate: Bearer error="invalid_token"`. A test can
+// point an authenticating http.Client at Server.URL + ResourcePath, and
+// count its calls in [Counts].Resource.
+//
 // The package speaks only the wire protocol: it imports nothing from the SDK,
 // so a test can point any client at [Server.URL].
 //

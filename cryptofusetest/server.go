@@ -57,6 +57,9 @@ type Counts struct {
 	// /o/token/, /o/revoke_token/ and /o/introspect/, whatever their method
 	// and answer. Other counts requests for any other path.
 	Token, Revoke, Introspect, Other int
+	// Resource counts the requests received on [ResourcePath], whatever
+	// their method and answer; they are not counted in Other.
+	Resource int
 	// Connections counts the TCP connections the server accepted: several
 	// requests on one kept-alive connection count once.
 	Connections int
@@ -239,6 +242,8 @@ func (s *Server) endpoints() http.Handler {
 			s.serveRevoke(w, r)
 		case introspectPath:
 			s.serveIntrospect(w, r)
+		case ResourcePath:
+			s.serveResource(w, r)
 		case MetadataPath:
 			if s.cfg.dot170 {
 				s.writePage(w, http.StatusNotFound)

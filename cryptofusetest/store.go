@@ -204,6 +204,8 @@ func (st *store) countRequest(path string) {
 		st.d.counts.Revoke++
 	case introspectPath:
 		st.d.counts.Introspect++
+	case ResourcePath:
+		st.d.counts.Resource++
 	default:
 		st.d.counts.Other++
 	}
