@@ -43,6 +43,14 @@ const (
 	// serverProcessEnv makes TestMain serve instead of running tests.
 	serverProcessEnv = "CRYPTOFUSE_BENCH_SERVER"
 
+	// tokenDelayEnv (a time.Duration) makes the child server wait that
+	// long before answering a token request, and then answer with a new
+	// access token each time, expiring in expiresInEnv seconds (default
+	// 36000). The across-refresh benchmark (tokensource_bench_test.go)
+	// sets both.
+	tokenDelayEnv = "CRYPTOFUSE_BENCH_TOKEN_DELAY"
+	expiresInEnv  = "CRYPTOFUSE_BENCH_EXPIRES_IN"
+
 	// benchCallers is how many goroutines the parallel benchmarks call
 	// from: RunParallel runs parallelism × GOMAXPROCS of them.
 	benchCallers = 64
@@ -53,8 +61,10 @@ const (
 const tokenAnswer = `{"access_token": "kR2vT7wYb1nC5dF8hJ0lAsGx3mPq9Z", "expires_in": 36000, "token_type": "Bearer", "scope": "read write"}`
 
 // serveProcess is the child's main: a minimal HTTP server answering like
-// DOT's two endpoints, and a second listener whose GET /connections tells how
-// many TCP connections the first one accepted. It prints "addr ctrl-addr" on
+// DOT's two endpoints (its token endpoint slowly when tokenDelayEnv is set)
+// and like an API at GET /api/ (200 for any Bearer token, 401 without one),
+// and a second listener whose GET /connections tells how many TCP
+// connections the first one accepted. It prints "addr ctrl-addr" on
 // stdout, then serves until its stdin closes (the parent exited or is done).
 func serveProcess() int {
 	api, err := net.Listen("tcp", "127.0.0.1:0")
@@ -75,10 +85,43 @@ func serveProcess() int {
 		w.WriteHeader(http.StatusOK)
 	})
 	tokenBody := []byte(tokenAnswer)
-	mux.HandleFunc("POST /o/token/", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
+	if v := os.Getenv(tokenDelayEnv); v == "" {
+		mux.HandleFunc("POST /o/token/", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header()["Content-Type"] = []string{"application/json"}
+			_, _ = w.Write(tokenBody)
+		})
+	} else {
+		delay, err := time.ParseDuration(v)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		expiresIn := os.Getenv(expiresInEnv)
+		if expiresIn == "" {
+			expiresIn = "36000"
+		}
+		var issued atomic.Int64
+		mux.HandleFunc("POST /o/token/", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			select {
+			case <-time.After(delay):
+			case <-r.Context().Done():
+				return
+			}
+			w.Header()["Content-Type"] = []string{"application/json"}
+			_, _ = fmt.Fprintf(w, `{"access_token": "kR2vT7wYb1nC5dF8hJ0l%010d", "expires_in": %s, "token_type": "Bearer", "scope": "read write"}`, issued.Add(1), expiresIn)
+		})
+	}
+	apiBody := []byte(`{"ok": true}`)
+	mux.HandleFunc("GET /api/", func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+			w.Header()["WWW-Authenticate"] = []string{"Bearer"}
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
 		w.Header()["Content-Type"] = []string{"application/json"}
-		_, _ = w.Write(tokenBody)
+		_, _ = w.Write(apiBody)
 	})
 	apiSrv := &http.Server{
 		Handler: mux,
@@ -106,11 +149,12 @@ type serverProcess struct {
 }
 
 // startServerProcess re-executes the test binary as a server (see
-// serveProcess) and stops it when tb ends.
-func startServerProcess(tb testing.TB) *serverProcess {
+// serveProcess) and stops it when tb ends. env ("NAME=value") is added to
+// the child's environment.
+func startServerProcess(tb testing.TB, env ...string) *serverProcess {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), serverProcessEnv+"=1")
+	cmd.Env = append(append(os.Environ(), serverProcessEnv+"=1"), env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
