@@ -1,6 +1,8 @@
-// Command rotate is a token rotation job: it replaces the service's own
-// client-credentials token with a new one (cryptofuse.Client.RotateToken)
-// and then shows that the old token is rejected and the new one accepted.
+// Command rotate is a token rotation job: it keeps the service's own
+// client-credentials token with a [cryptofuse.TokenSource], replaces it
+// (TokenSource.Rotate) and shows that the old token stays valid for a grace
+// period, for requests still in flight with it, and is revoked after it
+// (TokenPolicy.RevokeAfter), while the new one is accepted.
 //
 // With no credentials in the environment it runs against the SDK's built-in
 // fake server, so it works on a fresh clone:
@@ -8,21 +10,23 @@
 //	go run ./examples/rotate
 //
 // Against the real API, set CRYPTOFUSE_CLIENT_ID and CRYPTOFUSE_CLIENT_SECRET
-// (and CRYPTOFUSE_BASE_URL if the API is elsewhere). With -state FILE the job
-// keeps its token in FILE (JSON, mode 0600) between runs: the first run
-// issues a token, every later run rotates it. With -issue-first the job
-// issues the new token before it revokes the old one (cryptofuse.WithIssueFirst),
-// so a service still using the old token is never left without a valid one.
+// (and CRYPTOFUSE_BASE_URL if the API is elsewhere).
+//
+// With -state FILE the job keeps its token in FILE between runs
+// (cryptofuse.NewFileStore: JSON, mode 0600, replaced atomically): a run
+// uses the stored token while it is valid and younger than -max-age, and
+// mints nothing; once it is older, the run rotates it. Without -state there
+// is nothing to keep, so every run issues a token and rotates it at once.
+// -grace sets how long the replaced token stays valid; the job waits that
+// long before it exits.
 package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
+	"log/slog"
 	"os"
 	"os/signal"
 	"time"
@@ -31,20 +35,33 @@ import (
 	"github.com/cryptofuse/cryptofuse-go/examples/internal/setup"
 )
 
+// config is what the flags set.
+type config struct {
+	State  string        // the token file; "": none
+	MaxAge time.Duration // with State, rotate a stored token this old
+	Grace  time.Duration // TokenPolicy.RevokeAfter
+}
+
+// revokeWait bounds how long the job waits, after the grace period, to see
+// the replaced token revoked; a revocation that fails is logged by the
+// TokenSource and the token is left to expire.
+var revokeWait = 10 * time.Second
+
 func main() {
-	state := flag.String("state", "", "keep the token in this JSON `file` between runs")
-	issueFirst := flag.Bool("issue-first", false, "issue the new token before revoking the old one")
+	var cfg config
+	flag.StringVar(&cfg.State, "state", "", "keep the token in this JSON `file` between runs")
+	flag.DurationVar(&cfg.MaxAge, "max-age", 24*time.Hour, "with -state, rotate the stored token once it is this old")
+	flag.DurationVar(&cfg.Grace, "grace", 200*time.Millisecond, "keep the replaced token valid this long, then revoke it")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	var opts []cryptofuse.Option
-	if *issueFirst {
-		opts = append(opts, cryptofuse.WithIssueFirst())
-	}
-	env, err := setup.FromEnv(opts...)
+	// The TokenSource logs what fails (a revocation, saving the token),
+	// never a token.
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	env, err := setup.FromEnv(cryptofuse.WithLogger(logger))
 	if err == nil {
-		err = run(ctx, env, *state, os.Stdout)
+		err = run(ctx, env, cfg, os.Stdout)
 		env.Close()
 	}
 	if err != nil {
@@ -53,69 +70,109 @@ func main() {
 	}
 }
 
-// run is one run of the job: it rotates the token kept in statePath (or a
-// fresh one when there is none) and checks the result.
-func run(ctx context.Context, env *setup.Env, statePath string, out io.Writer) error {
+// run is one run of the job.
+func run(ctx context.Context, env *setup.Env, cfg config, out io.Writer) error {
 	fmt.Fprintln(out, "rotating against", env.Describe())
 
 	// A job bounds its whole run; each call inherits the deadline.
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 
-	old, err := load(statePath)
-	switch {
-	case err != nil:
-		return err
-	case old == nil: // no state yet: this is the token the service runs with
-		if old, err = env.Client.Token(ctx); err != nil {
-			return fmt.Errorf("issuing the first token: %w", err)
+	policy := cryptofuse.TokenPolicy{RevokeAfter: cfg.Grace}
+	if cfg.State != "" {
+		policy.Store = cryptofuse.NewFileStore(cfg.State)
+	}
+	// keep saves the token the run ends with. The TokenSource saves every
+	// new token itself, in the background, but Close cancels a save still
+	// under way, and a job closes right after it got its token.
+	keep := func(tok *cryptofuse.Token) error {
+		if policy.Store == nil {
+			return nil
 		}
+		return policy.Store.Save(ctx, tok)
 	}
-	fmt.Fprintf(out, "current token  %s  %s\n", setup.Fingerprint(old.AccessToken), describe(old))
+	ts, err := env.Client.TokenSource(policy)
+	if err != nil {
+		return err
+	}
+	// Close waits for the new token to be saved. It would revoke at once a
+	// replaced token still in its grace period: the job waits it out first.
+	defer ts.Close(ctx)
 
-	tok, err := env.Client.RotateToken(ctx, old.AccessToken)
-	oldLive := false
-	var rerr *cryptofuse.RotateError
-	switch {
-	case errors.As(err, &rerr) && rerr.Revoked:
-		// The old token is gone and no new one was issued: get one now, or
-		// the service is left with nothing.
-		fmt.Fprintln(out, "issue step failed after the revoke; issuing again:", err)
-		tok, err = env.Client.Token(ctx)
-	case errors.As(err, &rerr) && rerr.Issued:
-		// Issue-first order: the new token is good, but the old one could
-		// not be revoked. Keep the new one; the old one stays valid until
-		// it expires or a later run revokes it.
-		fmt.Fprintln(out, "new token issued, but the old one is still valid:", err)
-		oldLive, err = true, nil
+	old, err := ts.Token(ctx) // the stored token while it is fresh, else a new one
+	if err != nil {
+		return fmt.Errorf("getting the current token: %w", err)
 	}
+	age := time.Since(issued(old))
+	fmt.Fprintf(out, "current token  %s  %s\n", setup.Fingerprint(old.AccessToken), describe(old))
+	if cfg.State != "" && age < cfg.MaxAge {
+		fmt.Fprintf(out, "kept           %v old, younger than -max-age %v: nothing to rotate\n", age.Round(time.Second), cfg.MaxAge)
+		if err := keep(old); err != nil {
+			return err
+		}
+		return ts.Close(ctx)
+	}
+
+	tok, err := ts.Rotate(ctx) // issues the new token; the old one is revoked after the grace period
 	if err != nil {
 		return fmt.Errorf("rotating: %w", err)
 	}
-	if err := save(statePath, tok); err != nil {
+	fmt.Fprintf(out, "new token      %s  %s\n", setup.Fingerprint(tok.AccessToken), describe(tok))
+	if err := keep(tok); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "new token      %s  %s\n", setup.Fingerprint(tok.AccessToken), describe(tok))
 
-	for _, check := range []struct {
-		name, token string
-		wantActive  bool
-	}{
-		{"old token", old.AccessToken, oldLive},
-		{"new token", tok.AccessToken, true},
-	} {
-		active, err := env.Active(ctx, check.token)
-		if err != nil {
-			fmt.Fprintf(out, "%-14s cannot check (%v)\n", check.name, err)
+	if err := expect(ctx, env, out, "old token", old.AccessToken, true, fmt.Sprintf("during the %v grace period", cfg.Grace)); err != nil {
+		return err
+	}
+	// The revocation is due once the grace period has passed, and takes one
+	// request to the server.
+	time.Sleep(cfg.Grace)
+	for wait := time.Now().Add(revokeWait); ; time.Sleep(10 * time.Millisecond) {
+		active, err := env.Active(ctx, old.AccessToken)
+		if err == nil && active && time.Now().Before(wait) {
 			continue
 		}
-		verdict := map[bool]string{true: "accepted: the server reports it active", false: "rejected: the server reports it inactive"}[active]
-		fmt.Fprintf(out, "%-14s %s\n", check.name, verdict)
-		if active != check.wantActive {
-			return fmt.Errorf("%s: active=%t, want %t", check.name, active, check.wantActive)
+		if err == nil && active {
+			// The TokenSource logged why; the token expires on its own.
+			fmt.Fprintln(out, "old token      still active after the grace period: its revocation failed; it is left to expire")
+		} else if err := expect(ctx, env, out, "old token", old.AccessToken, false, "after the grace period"); err != nil {
+			return err
 		}
+		break
+	}
+	if err := expect(ctx, env, out, "new token", tok.AccessToken, true, ""); err != nil {
+		return err
+	}
+	return ts.Close(ctx)
+}
+
+// expect checks, with introspection, that token is active or not, and says
+// so.
+func expect(ctx context.Context, env *setup.Env, out io.Writer, name, token string, want bool, when string) error {
+	active, err := env.Active(ctx, token)
+	if err != nil {
+		fmt.Fprintf(out, "%-14s cannot check (%v)\n", name, err)
+		return nil
+	}
+	verdict := map[bool]string{true: "accepted: the server reports it active", false: "rejected: the server reports it inactive"}[active]
+	if when != "" {
+		verdict += " " + when
+	}
+	fmt.Fprintf(out, "%-14s %s\n", name, verdict)
+	if active != want {
+		return fmt.Errorf("%s: active=%t, want %t", name, active, want)
 	}
 	return nil
+}
+
+// issued is when tok was issued, as far as it tells: its expiry less its
+// lifetime; now when it has neither.
+func issued(tok *cryptofuse.Token) time.Time {
+	if tok.Expiry.IsZero() || tok.ExpiresIn <= 0 {
+		return time.Now()
+	}
+	return tok.Expiry.Add(-time.Duration(tok.ExpiresIn) * time.Second)
 }
 
 // describe summarizes a token without showing it.
@@ -125,43 +182,4 @@ func describe(t *cryptofuse.Token) string {
 		s += ", expires " + t.Expiry.UTC().Format(time.RFC3339)
 	}
 	return s + ")"
-}
-
-// load reads the token saved by an earlier run; nil if there is none.
-func load(path string) (*cryptofuse.Token, error) {
-	if path == "" {
-		return nil, nil
-	}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var tok cryptofuse.Token
-	if err := json.Unmarshal(b, &tok); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if tok.AccessToken == "" {
-		return nil, fmt.Errorf("%s: no access_token", path)
-	}
-	return &tok, nil
-}
-
-// save writes tok to path, readable by its owner only, replacing the file
-// atomically so that a crash never leaves half a token.
-func save(path string, tok *cryptofuse.Token) error {
-	if path == "" {
-		return nil
-	}
-	b, err := json.MarshalIndent(tok, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
