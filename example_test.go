@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -189,4 +190,226 @@ func ExampleWithRetry() {
 	// Output:
 	// error: <nil>
 	// requests: 3 active: false
+}
+
+// A TokenSource keeps one token for the service: Token does no request
+// while the token is fresh, however often it is called.
+func ExampleClient_TokenSource() {
+	srv := cryptofusetest.NewServer("my-service", "my-secret")
+	defer srv.Close()
+	c, err := cryptofuse.NewClient("my-service", "my-secret", cryptofuse.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ts, err := c.TokenSource(cryptofuse.TokenPolicy{}) // the defaults: refresh 5 minutes before expiry
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ts.Close(context.Background())
+
+	ctx := context.Background()
+	first, err := ts.Token(ctx) // issues the token
+	if err != nil {
+		log.Fatal(err)
+	}
+	again, err := ts.Token(ctx) // the same token, without a request
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("same token:", first == again)
+	fmt.Println("token requests:", srv.Counts().Token)
+	// Output:
+	// same token: true
+	// token requests: 1
+}
+
+// An http.Client over the TokenSource's Transport sends the current token
+// with every request to the client's own origin, and refuses to send a
+// request anywhere else. This is the README's snippet ("Managed tokens").
+func ExampleTokenSource_Transport() {
+	srv := cryptofusetest.NewServer("my-service", "my-secret")
+	defer srv.Close()
+	c, err := cryptofuse.NewClient("my-service", "my-secret", cryptofuse.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	ts, err := c.TokenSource(cryptofuse.TokenPolicy{}) // the zero policy: every default
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ts.Close(context.Background())
+
+	// Every request to the client's origin carries the current token.
+	api := &http.Client{Transport: ts.Transport(cryptofuse.NewTransport())}
+
+	resp, err := api.Get(srv.URL + cryptofusetest.ResourcePath) // a protected resource of the fake
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println("own origin:", resp.Status)
+
+	_, err = api.Get("https://example.com/")
+	fmt.Println("other origin refused:", errors.Is(err, cryptofuse.ErrForeignOrigin))
+	// Output:
+	// own origin: 200 OK
+	// other origin refused: true
+}
+
+// Rotate replaces the token now. With RevokeAfter, the replaced token stays
+// valid that long, for requests still in flight with it, and is revoked
+// then.
+func ExampleTokenSource_Rotate() {
+	srv := cryptofusetest.NewServer("my-service", "my-secret")
+	defer srv.Close()
+	c, err := cryptofuse.NewClient("my-service", "my-secret", cryptofuse.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	const grace = 200 * time.Millisecond
+	ts, err := c.TokenSource(cryptofuse.TokenPolicy{RevokeAfter: grace})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ts.Close(context.Background())
+	ctx := context.Background()
+	old, err := ts.Token(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	tok, err := ts.Rotate(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("new token:", tok.AccessToken != old.AccessToken, srv.Active(tok.AccessToken))
+	fmt.Println("old token active during the grace period:", srv.Active(old.AccessToken))
+
+	time.Sleep(grace)
+	fmt.Println("old token revoked after it:", eventually(func() bool { return !srv.Active(old.AccessToken) }))
+	// Output:
+	// new token: true true
+	// old token active during the grace period: true
+	// old token revoked after it: true
+}
+
+// eventually reports whether cond holds within 5 seconds, for what a
+// TokenSource does in the background (a revocation is one request).
+func eventually(cond func() bool) bool {
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
+// A TokenStore keeps the token between runs of a program: a TokenSource
+// uses a stored token that is still fresh without a request. NewFileStore
+// keeps it in a JSON file at mode 0600.
+func ExampleNewFileStore() {
+	srv := cryptofusetest.NewServer("my-service", "my-secret")
+	defer srv.Close()
+	dir, err := os.MkdirTemp("", "cryptofuse-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	c, err := cryptofuse.NewClient("my-service", "my-secret", cryptofuse.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	store := cryptofuse.NewFileStore(filepath.Join(dir, "token.json"))
+
+	// An earlier run of the program saved its token.
+	saved, err := c.Token(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := store.Save(ctx, saved); err != nil {
+		log.Fatal(err)
+	}
+	info, err := os.Stat(filepath.Join(dir, "token.json"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("file mode:", info.Mode().Perm())
+
+	// This run starts with it.
+	ts, err := c.TokenSource(cryptofuse.TokenPolicy{Store: store})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ts.Close(ctx)
+	tok, err := ts.Token(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("stored token used:", tok.AccessToken == saved.AccessToken)
+	fmt.Println("token requests:", srv.Counts().Token, "(the earlier run's)")
+	// Output:
+	// file mode: -rw-------
+	// stored token used: true
+	// token requests: 1 (the earlier run's)
+}
+
+// Tracing with OpenTelemetry, as the README shows it: an otelhttp transport
+// under the TokenSource's Transport traces the API calls, and one in
+// WithHTTPClient traces the token and revocation requests. otelhttp here is
+// a stand-in that prints one line per request.
+func ExampleTokenSource_Transport_tracing() {
+	srv := cryptofusetest.NewServer("my-service", "my-secret")
+	defer srv.Close()
+	id, secret := "my-service", "my-secret"
+
+	c, err := cryptofuse.NewClient(id, secret,
+		cryptofuse.WithBaseURL(srv.URL), // the fake; leave it out in production
+		cryptofuse.WithHTTPClient(&http.Client{Transport: otelhttp.NewTransport(cryptofuse.NewTransport())}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ts, err := c.TokenSource(cryptofuse.TokenPolicy{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ts.Close(context.Background())
+	api := &http.Client{Transport: ts.Transport(otelhttp.NewTransport(cryptofuse.NewTransport()))}
+
+	resp, err := api.Get(srv.URL + cryptofusetest.ResourcePath)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	// Output:
+	// span: POST /o/token/: 200 OK
+	// span: GET /test/resource/ (bearer token): 200 OK
+}
+
+// otelhttp stands in for go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp,
+// which this module does not require, so that the README's tracing snippet
+// compiles here as written. Its NewTransport wraps a RoundTripper as the
+// real one does; the real one records a span where this prints a line.
+var otelhttp = struct {
+	NewTransport func(base http.RoundTripper) http.RoundTripper
+}{
+	NewTransport: func(base http.RoundTripper) http.RoundTripper { return spanPrinter{base} },
+}
+
+// spanPrinter is the stand-in otelhttp transport.
+type spanPrinter struct{ base http.RoundTripper }
+
+func (p spanPrinter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := p.base.RoundTrip(req)
+	auth := ""
+	if strings.HasPrefix(req.Header.Get("Authorization"), "Bearer ") {
+		auth = " (bearer token)"
+	}
+	if err != nil {
+		fmt.Printf("span: %s %s%s: %v\n", req.Method, req.URL.Path, auth, err)
+		return nil, err
+	}
+	fmt.Printf("span: %s %s%s: %s\n", req.Method, req.URL.Path, auth, resp.Status)
+	return resp, nil
 }
