@@ -1,7 +1,6 @@
 package cryptofuse
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -17,14 +16,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
 )
 
-// Issue 11, item 1: a server, a gateway or net/http itself may echo the
+// A server, a gateway or net/http itself may echo the
 // client secret or the token, in any encoding, into what becomes an error or
 // a log line. Every echo form, on every error path, in every rendering of
 // the error, must come out scrubbed.
@@ -199,35 +197,12 @@ func echoServer(t *testing.T, p echoPath, echo string) (string, *atomic.Int32) {
 		t.Cleanup(srv.Close)
 		return srv.URL, &n
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer conn.Close()
-				req, err := http.ReadRequest(bufio.NewReader(conn))
-				if err != nil {
-					return
-				}
-				_, _ = io.Copy(io.Discard, req.Body)
-				n.Add(1)
-				_, _ = io.WriteString(conn, p.raw(echo))
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String(), &n
+	answer := writeThen(p.raw(echo), false)
+	srv := newRawServer(t, func(conn net.Conn, req []byte) {
+		n.Add(1)
+		answer(conn, req)
+	})
+	return srv.URL, &n
 }
 
 // noSleep is a clock sleep that returns at once, so retries cost no time.

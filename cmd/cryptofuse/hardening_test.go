@@ -11,7 +11,7 @@ import (
 	"github.com/cryptofuse/cryptofuse-go/cryptofusetest"
 )
 
-// Issue 11, items 6 to 9: the operator's footguns.
+// The operator's footguns: defaults and messages that must not mislead.
 
 // Item 6: 'cryptofuse token | cryptofuse rotate -scope admin' must leave the
 // operator with a valid token: rotate issues first by default.

@@ -10,7 +10,7 @@ import (
 )
 
 // A bulk revocation stops early, rather than spend every token's retries,
-// when its failures say that no token can succeed (issue 11). The rules,
+// when its failures say that no token can succeed. The rules,
 // also in revokeHelp and the README:
 //
 //   - invalid_client, at any time: the server refused the credentials.

@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// Issue 11, item 4: Revoke and RotateToken refuse, before sending anything,
+// Revoke and RotateToken refuse, before sending anything,
 // what plainly is not a token, and send everything else as given.
 
 // countingServer answers every revoke with 200 and every token request with
