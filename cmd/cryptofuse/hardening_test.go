@@ -13,7 +13,7 @@ import (
 
 // The operator's footguns: defaults and messages that must not mislead.
 
-// Item 6: 'cryptofuse token | cryptofuse rotate -scope admin' must leave the
+// 'cryptofuse token | cryptofuse rotate -scope admin' must leave the
 // operator with a valid token: rotate issues first by default.
 func TestRotateDefaultKeepsOldTokenWhenIssueFails(t *testing.T) {
 	t.Parallel()
@@ -39,7 +39,7 @@ func TestRotateDefaultKeepsOldTokenWhenIssueFails(t *testing.T) {
 	wantCode(t, res, exitUsage)
 }
 
-// Item 7: messages that tell the operator what to do.
+// messages that tell the operator what to do.
 func TestOperatorMessages(t *testing.T) {
 	t.Parallel()
 	t.Run("404 names the base URL and the appended paths", func(t *testing.T) {
@@ -131,7 +131,7 @@ func TestOperatorMessages(t *testing.T) {
 	})
 }
 
-// Item 8: credentials that are bad without being invalid_client (DOT answers
+// credentials that are bad without being invalid_client (DOT answers
 // invalid_request to a non-ASCII client id) stop the run after the first
 // requests, instead of sending every token.
 func TestRevokeStopsOnSameVerdict(t *testing.T) {
@@ -180,7 +180,7 @@ func TestRevokeStopsOnSameVerdict(t *testing.T) {
 	})
 }
 
-// Item 9: a server that is down stops the run after downRun failures in a
+// a server that is down stops the run after downRun failures in a
 // row, with every token accounted for and none reported revoked.
 func TestRevokeStopsWhenServerIsDown(t *testing.T) {
 	t.Parallel()
