@@ -96,11 +96,12 @@ func (ts *TokenSource) load() *Token {
 // it, and retires the token it replaces. ts.mu is held.
 func (ts *TokenSource) installLocked(tok *Token, reason string, fromStore bool) {
 	now := ts.c.clock.now()
-	e := &entry{tok: tok, issued: now, expiry: tok.Expiry, bearer: []string{"Bearer " + tok.AccessToken}}
+	ts.seq++
+	e := &entry{tok: tok, issued: now, expiry: tok.Expiry, bearer: []string{"Bearer " + tok.AccessToken}, seq: ts.seq}
 	if tok.ExpiresIn > 0 && !tok.Expiry.IsZero() {
 		e.issued = tok.Expiry.Add(-time.Duration(tok.ExpiresIn) * time.Second)
 	}
-	e.refresh = ts.refreshTime(e)
+	e.refresh, e.aged = ts.refreshTime(e)
 	old := ts.cur.Swap(e)
 	if ts.timer != nil {
 		ts.timer.Stop()
@@ -122,18 +123,32 @@ func (ts *TokenSource) installLocked(tok *Token, reason string, fromStore bool) 
 		ts.wg.Add(1)
 		go func() {
 			defer ts.wg.Done()
-			if err := ts.policy.Store.Save(ts.ctx, tok); err != nil {
-				ts.c.logWarn(ts.ctx, "cryptofuse: saving the token failed", err)
-			}
+			ts.save(e)
 		}()
 	}
 }
 
+// save stores e's token, unless a newer one was saved first: saves run one
+// at a time, and an older token never overwrites a newer one. It runs under
+// ts.finish, so that Close lets it finish (within Close's ctx): a token
+// issued just before Close is kept for the next run.
+func (ts *TokenSource) save(e *entry) {
+	ts.saveMu.Lock()
+	defer ts.saveMu.Unlock()
+	if e.seq <= ts.savedSeq {
+		return
+	}
+	if err := ts.policy.Store.Save(ts.finish, e.tok); err != nil {
+		ts.c.logWarn(ts.finish, "cryptofuse: saving the token failed", err)
+		return
+	}
+	ts.savedSeq = e.seq
+}
+
 // refreshTime is when e becomes due: RefreshBefore (at most half the
 // lifetime, jittered down by up to a quarter) before its expiry, or MaxAge
-// after it was issued, whichever is first; zero when neither applies.
-func (ts *TokenSource) refreshTime(e *entry) time.Time {
-	var at time.Time
+// after it was issued (aged), whichever is first; zero when neither applies.
+func (ts *TokenSource) refreshTime(e *entry) (at time.Time, aged bool) {
 	if !e.expiry.IsZero() {
 		lead := min(ts.policy.RefreshBefore, e.expiry.Sub(e.issued)/2)
 		if q := int64(lead / 4); q > 0 {
@@ -142,11 +157,11 @@ func (ts *TokenSource) refreshTime(e *entry) time.Time {
 		at = e.expiry.Add(-lead)
 	}
 	if ts.policy.MaxAge > 0 {
-		if aged := e.issued.Add(ts.policy.MaxAge); at.IsZero() || aged.Before(at) {
-			at = aged
+		if t := e.issued.Add(ts.policy.MaxAge); at.IsZero() || t.Before(at) {
+			at, aged = t, true
 		}
 	}
-	return at
+	return at, aged
 }
 
 // retireLocked handles a replaced token under the policy: revoked after
@@ -166,24 +181,22 @@ func (ts *TokenSource) retireLocked(tok *Token) {
 // took it over.
 func (ts *TokenSource) revokeReplaced(r *replaced) {
 	ts.mu.Lock()
-	if ts.closed {
+	if ts.closed || r.taken {
 		ts.mu.Unlock()
 		return // Close revokes it
 	}
+	r.taken = true
 	ts.wg.Add(1)
 	ts.mu.Unlock()
 	defer ts.wg.Done()
-	err := ts.c.Revoke(ts.ctx, r.tok.AccessToken, AccessTokenHint)
+	// Under ts.finish: Close lets a revocation under way finish.
+	err := ts.c.Revoke(ts.finish, r.tok.AccessToken, AccessTokenHint)
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	if err != nil {
-		if ts.closed {
-			r.timer = nil // canceled by Close, which revokes it
-			return
-		}
-		ts.c.logWarn(ts.ctx, "cryptofuse: revoking a replaced token failed; it is left to expire", err)
+		ts.c.logWarn(ts.finish, "cryptofuse: revoking a replaced token failed; it is left to expire", err)
 	} else {
-		ts.c.logDebug(ts.ctx, "cryptofuse: token revoked", slog.String("when", "revoke_after"))
+		ts.c.logDebug(ts.finish, "cryptofuse: token revoked", slog.String("when", "revoke_after"))
 	}
 	for i, x := range ts.replaced {
 		if x == r {

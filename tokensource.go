@@ -2,9 +2,7 @@ package cryptofuse
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,10 +83,14 @@ type TokenSource struct {
 	// reads only cur and its entry's due flag.
 	cur atomic.Pointer[entry]
 
-	ctx    context.Context // canceled by Close: ends background work
+	ctx    context.Context // canceled by Close: ends a token request in flight
 	cancel context.CancelFunc
-	done   chan struct{} // closed by Close
-	wg     sync.WaitGroup
+	// finish bounds the work Close lets end (a save, a revocation under
+	// way): canceled only when Close's own ctx is done.
+	finish       context.Context
+	finishCancel context.CancelFunc
+	done         chan struct{} // closed by Close
+	wg           sync.WaitGroup
 
 	mu       sync.Mutex
 	closed   bool
@@ -99,6 +101,10 @@ type TokenSource struct {
 	lastErr  error
 	timer    *time.Timer // marks the current entry due
 	replaced []*replaced // tokens replaced but not revoked
+	seq      uint64      // of the newest entry
+
+	saveMu   sync.Mutex // one Store.Save at a time
+	savedSeq uint64     // the newest entry saved; guarded by saveMu
 }
 
 // entry is one token and what the TokenSource knows of it.
@@ -108,6 +114,8 @@ type entry struct {
 	expiry   time.Time // zero: the server sent no expires_in
 	refresh  time.Time // when it becomes due; zero: never
 	bearer   []string  // the Authorization header value, computed once
+	seq      uint64    // the order of installation
+	aged     bool      // it becomes due by MaxAge, not by expiry
 	due      atomic.Bool
 	rejected atomic.Bool // Invalidate named it
 }
@@ -122,6 +130,7 @@ type flight struct {
 type replaced struct {
 	tok   *Token
 	timer *time.Timer // the RevokeAfter timer; nil: RevokeAfter is 0
+	taken bool        // its revocation was started (by the timer or Close); guarded by ts.mu
 }
 
 // TokenSource returns a TokenSource that keeps a token of this client under
@@ -137,6 +146,7 @@ func (c *Client) TokenSource(p TokenPolicy) (*TokenSource, error) {
 	}
 	ts := &TokenSource{c: c, policy: p, done: make(chan struct{})}
 	ts.ctx, ts.cancel = context.WithCancel(context.Background())
+	ts.finish, ts.finishCancel = context.WithCancel(context.Background())
 	return ts, nil
 }
 
@@ -234,6 +244,8 @@ func reasonFor(e *entry, valid, rotate bool) string {
 		return "invalidated"
 	case !valid:
 		return "expired"
+	case e.aged:
+		return "max age"
 	}
 	return "refresh window"
 }
@@ -268,52 +280,4 @@ func (ts *TokenSource) Invalidate(accessToken string) {
 		e.due.Store(true)
 		ts.c.logDebug(ts.ctx, "cryptofuse: token invalidated")
 	}
-}
-
-// Close stops the TokenSource: it cancels a refresh in flight, stops every
-// timer and background goroutine (none survives Close), and revokes at once
-// the replaced tokens still waiting for RevokeAfter. With RevokeOnClose it
-// also revokes the current token and every replaced one not yet revoked.
-// ctx bounds those revocations; their errors are joined. Afterwards Token,
-// Rotate and the Transport return [ErrClosed]. Close is safe to call more
-// than once; later calls do nothing and return nil.
-func (ts *TokenSource) Close(ctx context.Context) error {
-	ts.mu.Lock()
-	if ts.closed {
-		ts.mu.Unlock()
-		return nil
-	}
-	ts.closed = true
-	cur := ts.cur.Swap(nil)
-	if ts.timer != nil {
-		ts.timer.Stop()
-	}
-	var revoke []*Token
-	for _, r := range ts.replaced {
-		if r.timer != nil {
-			r.timer.Stop()
-			revoke = append(revoke, r.tok) // it was waiting for RevokeAfter
-		} else if ts.policy.RevokeOnClose {
-			revoke = append(revoke, r.tok)
-		}
-	}
-	ts.replaced = nil
-	if cur != nil && ts.policy.RevokeOnClose && !cur.rejected.Load() {
-		revoke = append(revoke, cur.tok)
-	}
-	ts.cancel()
-	close(ts.done)
-	ts.mu.Unlock()
-	ts.wg.Wait() // the refresh, saves and revocations under way end
-
-	var errs []error
-	for _, tok := range revoke {
-		if err := ts.c.Revoke(ctx, tok.AccessToken, AccessTokenHint); err != nil {
-			ts.c.logWarn(ctx, "cryptofuse: revoking a token on Close failed", err)
-			errs = append(errs, err)
-			continue
-		}
-		ts.c.logDebug(ctx, "cryptofuse: token revoked", slog.String("when", "close"))
-	}
-	return errors.Join(errs...)
 }

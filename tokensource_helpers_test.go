@@ -18,18 +18,19 @@ import (
 // TokenSource tests. It answers in the caller's goroutine, so that inside a
 // testing/synctest bubble every wait it makes is on the bubble's fake clock.
 type tokenServer struct {
-	mu        sync.Mutex
-	expiresIn int           // of each new token; 0: none sent
-	delay     time.Duration // before each token answer
-	fail      int           // answer this many token requests with 503
-	hold      chan struct{} // when set, token requests wait for it to close
-	issued    []string      // every token issued, in order
-	revoked   []string      // every revocation, in order
-	resource  int           // requests to the API
-	bodies    []string      // the bodies of the API requests
-	rejectAll bool          // the API answers 401 to every token
-	rejected  map[string]bool
-	tokenReqs int
+	mu         sync.Mutex
+	expiresIn  int           // of each new token; 0: none sent
+	delay      time.Duration // before each token answer
+	fail       int           // answer this many token requests with 503
+	hold       chan struct{} // when set, token requests wait for it to close
+	revokeHold chan struct{} // when set, revocations wait for it to close
+	issued     []string      // every token issued, in order
+	revoked    []string      // every revocation, in order
+	resource   int           // requests to the API
+	bodies     []string      // the bodies of the API requests
+	rejectAll  bool          // the API answers 401 to every token
+	rejected   map[string]bool
+	tokenReqs  int
 }
 
 func newTokenServer(expiresIn int) *tokenServer { return &tokenServer{expiresIn: expiresIn} }
@@ -68,6 +69,16 @@ func (s *tokenServer) RoundTrip(r *http.Request) (*http.Response, error) {
 	case tokenPath:
 		return s.token(r)
 	case revokePath:
+		s.mu.Lock()
+		hold := s.revokeHold
+		s.mu.Unlock()
+		if hold != nil {
+			select {
+			case <-hold:
+			case <-r.Context().Done():
+				return nil, r.Context().Err()
+			}
+		}
 		s.mu.Lock()
 		s.revoked = append(s.revoked, form.Get("token"))
 		s.mu.Unlock()
@@ -159,6 +170,7 @@ func (s *tokenServer) set(f func(s *tokenServer)) {
 
 // memStore is a TokenStore in memory, with failures on demand.
 type memStore struct {
+	hold     chan struct{} // when set, Save waits for it or for its ctx
 	mu       sync.Mutex
 	tok      *Token
 	loadErr  error
@@ -175,7 +187,14 @@ func (m *memStore) Load(context.Context) (*Token, error) {
 	return m.tok, m.loadErr
 }
 
-func (m *memStore) Save(_ context.Context, tok *Token) error {
+func (m *memStore) Save(ctx context.Context, tok *Token) error {
+	if m.hold != nil {
+		select {
+		case <-m.hold:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.saves++

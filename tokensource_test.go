@@ -216,9 +216,8 @@ func TestTokenSource_FailedRefresh(t *testing.T) {
 
 		srv.set(func(s *tokenServer) { s.fail = 0 })
 		advance(maxRefreshBackoff)
-		_, issued, _ := srv.counts()
 		tok := mustToken(t, ts)
-		_, issued, _ = srv.counts()
+		_, issued, _ := srv.counts()
 		assert.Equal(t, issued[len(issued)-1], tok, "recovered")
 		assertNoSecret(t, buf.String(), append(issued, testSecret)...)
 	})
@@ -488,4 +487,83 @@ func TestTokenSource_Log(t *testing.T) {
 func advance(d time.Duration) {
 	time.Sleep(d)
 	synctest.Wait()
+}
+
+// The token issued just before Close is saved: Close lets the save finish,
+// within its ctx, and an older token never overwrites a newer one.
+func TestTokenSource_CloseKeepsTheLastSave(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		store := &memStore{}
+		srv := newTokenServer(3600)
+		ts, err := srv.client(t).TokenSource(TokenPolicy{Store: store})
+		require.NoError(t, err)
+		mustToken(t, ts)
+		newest, err := ts.Rotate(context.Background())
+		require.NoError(t, err)
+		require.NoError(t, ts.Close(context.Background()))
+		_, _, last := store.stats()
+		if last == nil || last.AccessToken != newest.AccessToken {
+			t.Fatalf("stored after Close: got %v, want the newest token", last)
+		}
+	})
+}
+
+// A save that hangs holds Close only as long as Close's ctx allows.
+func TestTokenSource_CloseBoundsAHungSave(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		store := &memStore{hold: make(chan struct{})} // never released
+		log, buf := logCapture(t)
+		srv := newTokenServer(3600)
+		ts, err := srv.client(t, WithLogger(log)).TokenSource(TokenPolicy{Store: store})
+		require.NoError(t, err)
+		mustToken(t, ts)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		start := time.Now()
+		require.NoError(t, ts.Close(ctx))
+		assert.Equal(t, 5*time.Second, time.Since(start), "Close waited for the save until its ctx ended")
+		assert.Contains(t, buf.String(), "saving the token failed")
+	})
+}
+
+// A replaced token whose RevokeAfter revocation is under way when Close
+// runs is revoked once: Close waits for that revocation instead of sending
+// another.
+func TestTokenSource_CloseDuringARevocation(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := newTokenServer(3600)
+		ts, err := srv.client(t).TokenSource(TokenPolicy{RevokeAfter: time.Second})
+		require.NoError(t, err)
+		first := mustToken(t, ts)
+		_, err = ts.Rotate(context.Background())
+		require.NoError(t, err)
+		hold := make(chan struct{})
+		srv.set(func(s *tokenServer) { s.revokeHold = hold })
+		advance(time.Second) // the revocation starts, and waits
+		closed := make(chan error, 1)
+		go func() { closed <- ts.Close(context.Background()) }()
+		synctest.Wait()
+		close(hold)
+		require.NoError(t, <-closed)
+		_, _, revoked := srv.counts()
+		assert.Equal(t, []string{first}, revoked, "revocations")
+	})
+}
+
+// A replacement by MaxAge is logged as such.
+func TestTokenSource_MaxAgeReason(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		log, buf := logCapture(t)
+		srv := newTokenServer(3600)
+		ts := srv.source(t, TokenPolicy{MaxAge: time.Minute}, WithLogger(log))
+		mustToken(t, ts)
+		advance(time.Minute)
+		mustToken(t, ts)
+		synctest.Wait()
+		assert.Contains(t, buf.String(), `reason="max age"`)
+	})
 }

@@ -37,50 +37,46 @@ func (ts *TokenSource) Transport(base http.RoundTripper) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	scheme, host := origin(ts.c.baseURL)
-	return &tokenTransport{ts: ts, base: base, scheme: scheme, host: host}
+	tt := &tokenTransport{ts: ts, base: base}
+	if u, err := url.Parse(ts.c.baseURL); err == nil { // else nothing matches
+		tt.scheme, tt.host, tt.port = u.Scheme, u.Hostname(), portOf(u)
+	}
+	return tt
 }
 
 // tokenTransport is the RoundTripper of TokenSource.Transport.
 type tokenTransport struct {
-	ts     *TokenSource
-	base   http.RoundTripper
-	scheme string // the client's origin: scheme,
-	host   string // and host:port, lower case, the port always there
+	ts   *TokenSource
+	base http.RoundTripper
+	// The client's origin (RFC 6454): scheme, host and port, the port
+	// always there.
+	scheme, host, port string
 }
 
-// origin splits a validated base URL into its scheme and its host:port, with
-// the scheme's default port filled in.
-func origin(base string) (scheme, host string) {
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", "" // not from NewClient: nothing matches
+// portOf is u's port, or its scheme's default port when it names none.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
 	}
-	return u.Scheme, hostPort(u)
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
 }
 
-// hostPort is u's host and port in lower case, with the scheme's default
-// port when u names none.
-func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		switch strings.ToLower(u.Scheme) {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
-		}
-	}
-	host := strings.ToLower(u.Hostname())
-	if strings.Contains(host, ":") {
-		return "[" + host + "]:" + port
-	}
-	return host + ":" + port
+// sameOrigin reports whether u is on the client's origin. It allocates
+// nothing: it runs on every request.
+func (t *tokenTransport) sameOrigin(u *url.URL) bool {
+	return u != nil && t.scheme != "" && strings.EqualFold(u.Scheme, t.scheme) &&
+		strings.EqualFold(u.Hostname(), t.host) && portOf(u) == t.port
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL == nil || !strings.EqualFold(req.URL.Scheme, t.scheme) || hostPort(req.URL) != t.host {
+	if !t.sameOrigin(req.URL) {
 		closeBody(req)
 		where := "(no URL)"
 		if req.URL != nil {
