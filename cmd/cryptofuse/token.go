@@ -5,23 +5,33 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
 )
 
-const tokenHelp = `cryptofuse token [-scope "read write"] [-json]
+const tokenHelp = `cryptofuse token [-scope "read write"] [-json] [-cache FILE [-min-valid D]]
 
 Issues an access token with the client credentials grant (RFC 6749 §4.4) and
 prints it on stdout: the access token alone, or with -json the whole token
 ({"access_token", "token_type", "scope", "expires_in", "expiry"}) as one line
 of JSON. This output holds a live token: send it where it belongs.
 
-Exit status: 0 if a token was issued, 1 if the server refused or could not be
+With -cache FILE, a token kept in FILE (JSON, mode 0600, replaced
+atomically) is printed instead of a new one while it stays valid for at least
+-min-valid and holds the scopes asked for; a new token is saved there. A
+script that runs every minute then mints one token per lifetime, not 1,440 a
+day (django-oauth-toolkit keeps every token it issues as a row). A cache that
+cannot be read or written is reported on stderr and does not fail the run.
+
+Exit status: 0 if a token was printed, 1 if the server refused or could not be
 reached, 2 for a usage or configuration error (nothing sent).
 ` + credentialsHelp + `
 Example:
   cryptofuse token -scope read -json > token.json
+  curl -H "Authorization: Bearer $(cryptofuse token -cache ~/.cache/cryptofuse-token.json)" ...
 `
 
 // token is the token subcommand.
@@ -31,11 +41,20 @@ func (c *command) token(ctx context.Context, args []string) int {
 	cf.register(fs, "give up after `D`, retries included")
 	scope := registerScope(fs)
 	asJSON := fs.Bool("json", false, "print the whole token as JSON")
+	cache := fs.String("cache", "", "reuse the token kept in `FILE` while it is valid, and keep a new one there")
+	minValid := fs.Duration("min-valid", 5*time.Minute, "with -cache, reuse a kept token only while it stays valid for at least `D`")
 	if ok, code := c.parse(fs, args, tokenHelp); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return c.refuseArgs(fs)
+	}
+	var store cryptofuse.TokenStore
+	if *cache != "" {
+		store = cryptofuse.NewFileStore(*cache)
+		if tok := c.cachedToken(ctx, fs, store, strings.Fields(*scope), *minValid); tok != nil {
+			return c.printToken(fs, tok, *asJSON)
+		}
 	}
 	client, ok := c.newClient(fs, cf, cryptofuse.WithScopes(strings.Fields(*scope)...))
 	if !ok {
@@ -49,7 +68,33 @@ func (c *command) token(ctx context.Context, args []string) int {
 		c.hintFor(err)
 		return exitFailed
 	}
+	if store != nil {
+		if err := store.Save(ctx, tok); err != nil {
+			fmt.Fprintf(c.stderr, "%s: -cache: %v (the token is printed, not kept)\n", fs.Name(), err)
+		}
+	}
 	return c.printToken(fs, tok, *asJSON)
+}
+
+// cachedToken returns the token kept in store when it stays valid for at
+// least minValid and holds every scope asked for, else nil. A cache that
+// cannot be read is reported and treated as empty.
+func (c *command) cachedToken(ctx context.Context, fs *flag.FlagSet, store cryptofuse.TokenStore, scopes []string, minValid time.Duration) *cryptofuse.Token {
+	tok, err := store.Load(ctx)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "%s: -cache: %v (a new token is issued)\n", fs.Name(), err)
+		return nil
+	}
+	if tok == nil || tok.Expiry.IsZero() || time.Until(tok.Expiry) < minValid {
+		return nil
+	}
+	held := strings.Fields(tok.Scope)
+	for _, s := range scopes {
+		if !slices.Contains(held, s) {
+			return nil
+		}
+	}
+	return tok
 }
 
 // registerScope adds token's and rotate's -scope flag to fs.

@@ -3,10 +3,14 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
+	"github.com/stretchr/testify/require"
 )
 
 // printedToken returns the one token the command printed on stdout.
@@ -250,6 +254,77 @@ func TestRotateStepFails(t *testing.T) {
 			}
 			if got := f.srv.Active(old); got != tt.wantOldOK {
 				t.Errorf("old token active: got %v, want %v", got, tt.wantOldOK)
+			}
+		})
+	}
+}
+
+// token -cache reuses a kept token while it is valid and holds the scopes
+// asked for, and keeps a new one otherwise; a broken cache never fails the
+// run.
+func TestTokenCache(t *testing.T) {
+	t.Parallel()
+	valid := `{"access_token": "AT-kept-0123456789", "token_type": "Bearer", "scope": "read write", "expires_in": 36000, "expiry": "` + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}`
+	soon := `{"access_token": "AT-kept-0123456789", "token_type": "Bearer", "scope": "read write", "expires_in": 36000, "expiry": "` + time.Now().Add(time.Minute).UTC().Format(time.RFC3339) + `"}`
+	tests := []struct {
+		name       string
+		cache      string // the file's content before the run; "" for no file
+		args       []string
+		wantKept   bool // the kept token is printed, and nothing is sent
+		wantStderr string
+	}{
+		{"no cache yet", "", nil, false, ""},
+		{"valid kept token", valid, nil, true, ""},
+		{"valid, narrower scope asked for", valid, []string{"-scope", "read"}, true, ""},
+		{"valid, another scope asked for", valid, []string{"-scope", "admin"}, false, "invalid_scope"},
+		{"expires within -min-valid", soon, nil, false, ""},
+		{"shorter -min-valid", soon, []string{"-min-valid", "30s"}, true, ""},
+		{"broken cache", "{not json", nil, false, "-cache: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			path := filepath.Join(t.TempDir(), "token.json")
+			if tt.cache != "" {
+				require.NoError(t, os.WriteFile(path, []byte(tt.cache), 0o600))
+			}
+			res := f.run(t, "", append([]string{"token", "-cache", path}, tt.args...)...)
+			if tt.wantStderr != "" {
+				wantContains(t, "stderr", res.stderr, tt.wantStderr)
+			}
+			if tt.wantKept {
+				wantCode(t, res, exitOK)
+				if res.stdout != "AT-kept-0123456789\n" {
+					t.Errorf("stdout: got %q, want the kept token", res.stdout)
+				}
+				if n := f.srv.Counts().Token; n != 0 {
+					t.Errorf("token requests: got %d, want 0", n)
+				}
+				return
+			}
+			if tt.wantStderr == "invalid_scope" {
+				wantCode(t, res, exitFailed)
+				return
+			}
+			wantCode(t, res, exitOK)
+			if n := f.srv.Counts().Token; n != 1 {
+				t.Errorf("token requests: got %d, want 1", n)
+			}
+			// The new token is kept, at mode 0600, and the next run
+			// reuses it.
+			fi, err := os.Stat(path)
+			require.NoError(t, err)
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("cache mode: got %v, want 0600", fi.Mode().Perm())
+			}
+			again := f.run(t, "", append([]string{"token", "-cache", path}, tt.args...)...)
+			wantCode(t, again, exitOK)
+			if again.stdout != res.stdout {
+				t.Errorf("second run: got %q, want the kept %q", again.stdout, res.stdout)
+			}
+			if n := f.srv.Counts().Token; n != 1 {
+				t.Errorf("token requests after the second run: got %d, want still 1", n)
 			}
 		})
 	}
