@@ -91,10 +91,18 @@ func (e *plainError) message() string {
 	if e.err == nil {
 		return e.msg
 	}
-	return e.msg + ": " + e.err.Error()
+	return e.msg + ": " + messageOf(e.err)
 }
 func (e *plainError) Error() string { return prefix + e.message() }
 func (e *plainError) Unwrap() error { return e.err }
+
+// bareError is a sentinel that other errors of this package wrap: its
+// message has no prefix of its own, since the wrapper's has one. Alone, it
+// prints with the prefix.
+type bareError struct{ msg string }
+
+func (e *bareError) message() string { return e.msg }
+func (e *bareError) Error() string   { return prefix + e.msg }
 
 // Error is an answer from the server that is not a success: a non-2xx status
 // (a 3xx included: redirects are never followed), or a 2xx whose body is not

@@ -29,7 +29,8 @@ type TokenPolicy struct {
 	// one not yet revoked.
 	RevokeOnClose bool
 	// Store keeps the current token between runs: a fresh stored token is
-	// used without a request, and every new token is saved. nil keeps it in
+	// used without a request, and every new token is saved, in the
+	// background (Close waits for the last save). nil keeps it in
 	// memory only.
 	Store TokenStore
 }
@@ -156,7 +157,8 @@ func (c *Client) TokenSource(p TokenPolicy) (*TokenSource, error) {
 // valid token waits, as long as ctx allows. After a failed refresh, callers
 // keep the current token while it is valid; once none is left, Token
 // returns the last refresh's error until the backoff after it has passed
-// (1 s, doubling up to 1 min, jittered), so that an outage is not hammered.
+// (1 s, doubling up to 1 min, each jittered down to as little as half), so
+// that an outage is not hammered.
 //
 // The token is shared: callers must not modify it. After Close, Token
 // returns [ErrClosed].

@@ -2,7 +2,6 @@ package cryptofuse
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,7 +11,11 @@ import (
 // ErrForeignOrigin is wrapped by the error of a request that the RoundTripper
 // of [TokenSource.Transport] refused to send because its URL is not on the
 // client's own origin: the token would have gone to another server.
-var ErrForeignOrigin error = &plainError{msg: "request is not for the client's origin; the token is not sent"}
+var ErrForeignOrigin error = errForeignOrigin
+
+// errForeignOrigin is ErrForeignOrigin without the package prefix, so that
+// an error wrapping it names the package once.
+var errForeignOrigin = &bareError{msg: "request is not for the client's origin; the token is not sent"}
 
 // Transport returns an http.RoundTripper that sends each request through
 // base (http.DefaultTransport when nil) with the current token in an
@@ -82,7 +85,7 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.URL != nil {
 			where = req.URL.Scheme + "://" + req.URL.Host
 		}
-		return nil, fmt.Errorf("cryptofuse: %s %s: %w", req.Method, where, ErrForeignOrigin)
+		return nil, &plainError{msg: req.Method + " " + where, err: errForeignOrigin}
 	}
 	e, err := t.entry(req)
 	if err != nil {

@@ -69,6 +69,10 @@ func TestTransport_OnlyTheClientsOrigin(t *testing.T) {
 				return
 			}
 			assert.ErrorIs(t, err, ErrForeignOrigin)
+			if err != nil {
+				assert.Equal(t, 1, strings.Count(err.Error(), "cryptofuse: "), "the prefix, once: %q", err)
+				assert.Contains(t, err.Error(), "POST "+req.URL.Scheme+"://"+req.URL.Host+": request is not for the client's origin")
+			}
 			assert.Nil(t, resp)
 			assert.Equal(t, 0, sent, "requests that reached the base transport")
 			assert.True(t, body.closed, "the request body was not closed")

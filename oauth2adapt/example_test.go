@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 
 	"github.com/cryptofuse/cryptofuse-go"
 	"github.com/cryptofuse/cryptofuse-go/cryptofusetest"
@@ -29,7 +30,10 @@ func ExampleTokenSource() {
 	}
 	defer ts.Close(ctx)
 
-	hc := oauth2.NewClient(ctx, oauth2adapt.TokenSource(ctx, ts))
+	// oauth2.Transport, not oauth2.NewClient, which would cache the token
+	// past a Rotate or Close.
+	src := oauth2adapt.TokenSource(ctx, ts)
+	hc := &http.Client{Transport: &oauth2.Transport{Source: src, Base: cryptofuse.NewTransport()}}
 	for range 2 {
 		resp, err := hc.Get(srv.URL + cryptofusetest.ResourcePath)
 		if err != nil {

@@ -12,12 +12,18 @@
 //	ts, err := client.TokenSource(cryptofuse.TokenPolicy{})
 //	if err != nil { … }
 //	defer ts.Close(ctx)
-//	hc := oauth2.NewClient(ctx, oauth2adapt.TokenSource(ctx, ts))
+//	src := oauth2adapt.TokenSource(ctx, ts)
+//	hc := &http.Client{Transport: &oauth2.Transport{Source: src, Base: cryptofuse.NewTransport()}}
 //
 // The contract is that of cryptofuse.TokenSource.Token: the adapter adds no
 // caching of its own, so Rotate, Invalidate and a refresh reach the next
 // call at once, and an error (such as [cryptofuse.ErrClosed] after Close)
-// passes through unchanged.
+// passes through unchanged. Do not wrap it in [oauth2.ReuseTokenSource],
+// and note that [oauth2.NewClient] does so itself: its client keeps a token
+// until that token's expiry, through a Rotate, a revocation or Close. Use
+// [oauth2.Transport] as above, or, for calls to the Cryptofuse API itself,
+// [cryptofuse.TokenSource.Transport], which also checks the origin and
+// replays a request after a 401.
 package oauth2adapt
 
 import (

@@ -228,3 +228,47 @@ func TestTokenSourceWithOAuth2Client(t *testing.T) {
 		t.Errorf("Counts: got %+v, want Token 1, Resource 3", c)
 	}
 }
+
+// Through oauth2.Transport, a Rotate reaches the next request at once: the
+// adapter caches nothing. (oauth2.NewClient would keep the old token.)
+func TestTokenSourceWithOAuth2TransportFollowsRotate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, ts := setup(t)
+	hc := &http.Client{Transport: &oauth2.Transport{Source: oauth2adapt.TokenSource(ctx, ts), Base: cryptofuse.NewTransport()}}
+	get := func() int {
+		t.Helper()
+		resp, err := hc.Get(srv.URL + cryptofusetest.ResourcePath)
+		if err != nil {
+			t.Fatalf("GET: %v", err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := get(); got != http.StatusOK {
+		t.Fatalf("status: got %d, want 200", got)
+	}
+	old, err := ts.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cryptofuse.NewClient(testID, testSecret, cryptofuse.WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Revoke(ctx, old.AccessToken, cryptofuse.AccessTokenHint); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(); got != http.StatusOK {
+		t.Errorf("status after Rotate and the old token's revocation: got %d, want 200", got)
+	}
+	if err := ts.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hc.Get(srv.URL + cryptofusetest.ResourcePath); !errors.Is(err, cryptofuse.ErrClosed) {
+		t.Errorf("GET after Close: got %v, want ErrClosed", err)
+	}
+}

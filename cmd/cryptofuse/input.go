@@ -89,8 +89,8 @@ type tokenList struct {
 }
 
 // readTokens reads the whole input before anything is sent: one token per
-// line, a leading UTF-8 byte order mark dropped, spaces around a token
-// trimmed, blank lines and lines starting with # skipped, a token seen
+// line, a leading UTF-8 byte order mark dropped, white space around a token
+// (strings.TrimSpace: Unicode's) trimmed, blank lines and lines starting with # skipped, a token seen
 // before skipped. A line that is not a bearer token (see isBearerToken) is
 // an error for the whole input: the server answers 200 even for a string
 // that is not a token (RFC 7009 §2.2), so sending such a line would report a

@@ -5,7 +5,7 @@
 //
 //	go install github.com/cryptofuse/cryptofuse-go/cmd/cryptofuse@latest
 //
-//	cryptofuse revoke [-hint access_token|refresh_token] [-concurrency N] [FILE]
+//	cryptofuse revoke [-hint access_token|refresh_token] [-concurrency N] [-verify] [FILE]
 //	cryptofuse token [-scope "read write"] [-json]
 //	cryptofuse rotate [-scope "read write"] [-revoke-first] [-json] < old-token
 //	cryptofuse version
@@ -97,7 +97,7 @@ const usage = `cryptofuse: revoke leaked tokens in bulk, issue and rotate tokens
 (Cryptofuse OAuth2: RFC 7009 revocation, RFC 6749 client credentials).
 
 Usage:
-  cryptofuse revoke [-hint access_token|refresh_token] [-concurrency N] [FILE]
+  cryptofuse revoke [-hint access_token|refresh_token] [-concurrency N] [-verify] [FILE]
                             revoke every token in FILE (or stdin), one per line
   cryptofuse token [-scope "read write"] [-json]
                             issue a token and print it

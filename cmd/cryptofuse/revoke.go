@@ -16,7 +16,8 @@ const revokeHelp = `cryptofuse revoke [-hint access_token|refresh_token] [-concu
 
 Revokes every token in FILE, or in stdin when FILE is absent or "-" (RFC 7009).
 The input holds one token per line; a UTF-8 byte order mark at its start is
-dropped, spaces around a token are trimmed, blank lines and lines starting
+dropped, white space around a token (tabs, CR, Unicode spaces such as a
+no-break space) is trimmed, blank lines and lines starting
 with # are skipped, and a token that appears twice is revoked once. Tokens are
 never taken from arguments.
 
@@ -25,7 +26,8 @@ that is not blank or a comment must be one bearer token (RFC 6750 §2.1):
 letters, digits and - . _ ~ + / with optional trailing = padding, which covers
 opaque tokens and JWTs. Any
 other line (a "Bearer " prefix, quotes or a comma around the token, an
-invisible Unicode character such as a no-break or zero-width space) refuses
+invisible Unicode character such as a zero-width space anywhere, or a
+no-break space inside the token) refuses
 the whole input with exit status 2, naming the line numbers but not their
 content: the server answers 200 for any string, so such a line would be
 reported revoked while the token stays valid. An input with no token at all
