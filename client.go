@@ -41,6 +41,7 @@ type Client struct {
 	logger     *slog.Logger // nil: no logging
 	issueFirst bool         // RotateToken's order
 	clock      clock        // time, randomness and the call timeout
+	hooks      Hooks        // WithHooks; nil fields are skipped
 
 	// redact holds the client secret and the base64 text of the Basic
 	// credentials (clientSecrets in scrub.go), for the scrubber that cleans
@@ -97,6 +98,7 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		logger:     cfg.logger,
 		issueFirst: cfg.issueFirst,
 		clock:      cfg.clock,
+		hooks:      cfg.hooks,
 	}
 
 	creds := wire.BasicCredentials(clientID, clientSecret) // RFC 6749 §2.3.1

@@ -45,6 +45,7 @@ type config struct {
 	retry      RetryPolicy
 	logger     *slog.Logger
 	issueFirst bool
+	hooks      Hooks
 	clock      clock // tests set it through withClock
 }
 
