@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	cryptofuse "github.com/cryptofuse/cryptofuse-go"
 )
 
 // docFiles are the Markdown files whose Go snippets must compile: the README,
@@ -125,4 +127,26 @@ func funcText(t *testing.T, name, text, start string) string {
 		t.Fatalf("%s: %q has no end", name, start)
 	}
 	return text[i : i+end+3]
+}
+
+// releaseHeading is a released version's heading in CHANGELOG.md.
+var releaseHeading = regexp.MustCompile(`(?m)^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$`)
+
+// TestChangelogNamesVersion keeps Version and CHANGELOG.md in step: the
+// newest released entry is this version.
+func TestChangelogNamesVersion(t *testing.T) {
+	text, err := os.ReadFile("CHANGELOG.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := releaseHeading.FindSubmatch(text)
+	if m == nil {
+		t.Fatal("CHANGELOG.md has no released version heading (## [X.Y.Z] - YYYY-MM-DD)")
+	}
+	if got, want := string(m[1]), cryptofuse.Version; got != want {
+		t.Errorf("CHANGELOG.md's newest release: got %s, want cryptofuse.Version %s", got, want)
+	}
+	if !strings.Contains(string(text), "["+cryptofuse.Version+"]: ") {
+		t.Errorf("CHANGELOG.md has no link for [%s]", cryptofuse.Version)
+	}
 }
