@@ -42,6 +42,7 @@ type Client struct {
 	issueFirst bool         // RotateToken's order
 	clock      clock        // time, randomness and the call timeout
 	hooks      Hooks        // WithHooks; nil fields are skipped
+	server     serverAddr   // the endpoints' host and port, for AttemptEvent
 
 	// redact holds the client secret and the base64 text of the Basic
 	// credentials (clientSecrets in scrub.go), for the scrubber that cleans
@@ -99,6 +100,7 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		issueFirst: cfg.issueFirst,
 		clock:      cfg.clock,
 		hooks:      cfg.hooks,
+		server:     serverOf(base),
 	}
 
 	creds := wire.BasicCredentials(clientID, clientSecret) // RFC 6749 §2.3.1
