@@ -71,7 +71,10 @@ type AttemptEvent struct {
 	// Start is when the attempt began, and Duration how long it took.
 	Start    time.Time
 	Duration time.Duration
-	// Err is the attempt's error; nil when it succeeded. It is the error
+	// Err is the attempt's error; nil when it succeeded. An attempt is
+	// judged by its HTTP exchange: a 2xx answer read in full has no Err
+	// even when the call then refuses its token JSON (RFC 6749 §5.1) and
+	// returns an error (no attempt follows then). Otherwise Err is the error
 	// the call returns when no attempt follows, and the call completes it
 	// (with the number of attempts) after the hook returns: read it in the
 	// hook, do not hand it to another goroutine.
