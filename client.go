@@ -32,6 +32,8 @@ type Client struct {
 
 	tokenForm string // the client_credentials request body
 
+	introspectURL string // the introspection endpoint (RFC 7662 §2.1)
+
 	hc *http.Client
 	// boundCalls makes send apply the call timeout to a ctx without a
 	// deadline; it is true when hc has no Timeout of its own.
@@ -106,6 +108,7 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 	creds := wire.BasicCredentials(clientID, clientSecret) // RFC 6749 §2.3.1
 	c.authorization = []string{"Basic " + creds}
 	c.redact = clientSecrets(clientID, clientSecret)
+	c.introspectURL = base + "/o/introspect/"
 
 	if cfg.httpClient == nil {
 		c.hc = defaultHTTPClient()

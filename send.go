@@ -32,8 +32,9 @@ const (
 
 // Operation names, as in [Error.Op].
 const (
-	opRevoke = "revoke"
-	opToken  = "token"
+	opRevoke     = "revoke"
+	opToken      = "token"
+	opIntrospect = "introspect"
 )
 
 // Header values shared by every request. They are never mutated.
@@ -42,7 +43,7 @@ var formContentType = []string{"application/x-www-form-urlencoded"}
 // call is one request that send makes: what to POST where, and what to do
 // with the answer.
 type call struct {
-	op       string // opRevoke or opToken
+	op       string // opRevoke, opToken or opIntrospect
 	endpoint string // the full URL
 	form     string // the form-encoded body
 	keepBody bool   // return the body of a 2xx answer
