@@ -59,6 +59,9 @@ type AttemptEvent struct {
 	Op string
 	// Method is the HTTP method, always "POST".
 	Method string
+	// URL is the endpoint's URL. It never holds credentials or a query:
+	// NewClient refuses a base URL with either.
+	URL string
 	// ServerAddress and ServerPort are the endpoint's host and port (the
 	// scheme's default when the URL names none).
 	ServerAddress string
@@ -205,15 +208,16 @@ func serverOf(base string) serverAddr {
 	return serverAddr{host: u.Hostname(), port: port}
 }
 
-// emitAttempt calls the Attempt hook with attempt n of op: its status,
+// emitAttempt calls the Attempt hook with attempt n of k: its status,
 // start, duration and error, and what follows it, as send decided (a wait
 // >= 0 before the next attempt, or the reason to stop). send calls it
 // outside every lock, and only when the hook is set.
-func (c *Client) emitAttempt(ctx context.Context, op string, n, status int, start time.Time, took time.Duration, err error, wait time.Duration, stop string) {
+func (c *Client) emitAttempt(ctx context.Context, k *call, n, status int, start time.Time, took time.Duration, err error, wait time.Duration, stop string) {
 	ev := AttemptEvent{
 		Context:       ctx,
-		Op:            op,
+		Op:            k.op,
 		Method:        "POST",
+		URL:           k.endpoint,
 		ServerAddress: c.server.host,
 		ServerPort:    c.server.port,
 		Attempt:       n,

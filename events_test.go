@@ -185,6 +185,7 @@ func TestAttemptHook(t *testing.T) {
 				}{
 					{"Op", ev.Op, tt.op},
 					{"Method", ev.Method, "POST"},
+					{"URL", ev.URL, base + pathOf[tt.op]},
 					{"ServerAddress", ev.ServerAddress, host},
 					{"ServerPort", ev.ServerPort, port},
 					{"Attempt", ev.Attempt, i + 1},

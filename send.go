@@ -96,7 +96,7 @@ func (c *Client) send(ctx context.Context, k call) (int, []byte, error) {
 			c.logAttempt(ctx, k.op, n, status, took, err, wait, stop)
 		}
 		if c.hooks.Attempt != nil {
-			c.emitAttempt(ctx, k.op, n, status, start, took, err, wait, stop)
+			c.emitAttempt(ctx, &k, n, status, start, took, err, wait, stop)
 		}
 		if err == nil {
 			return status, body, nil
