@@ -28,6 +28,9 @@ const (
 	AttrGaveUp = attribute.Key("cryptofuse.gave_up")
 )
 
+// clientKind is the kind of every span, built once.
+var clientKind = trace.WithSpanKind(trace.SpanKindClient)
+
 // attempt reports one request attempt: a client span from its start to
 // its end, child of the span in the call's context, and a
 // http.client.request.duration measurement; a retried attempt counts in
@@ -61,8 +64,10 @@ func (in *Instrumentation) attempt(ev cryptofuse.AttemptEvent) {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
 	}
 
-	in.duration.Inst().Record(ctx, ev.Duration.Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
-	if ev.Retry {
+	if in.duration.Inst().Enabled(ctx) {
+		in.duration.Inst().Record(ctx, ev.Duration.Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
+	}
+	if ev.Retry && in.retries.Enabled(ctx) {
 		in.retries.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(
 			AttrOperation.String(ev.Op), semconv.ErrorTypeKey.String(errType))))
 	}
@@ -76,8 +81,7 @@ func (in *Instrumentation) attempt(ev cryptofuse.AttemptEvent) {
 	} else if ev.GaveUp != "" {
 		attrs = append(attrs, AttrGaveUp.String(ev.GaveUp))
 	}
-	_, span := in.tracer.Start(ctx, ev.Method,
-		trace.WithSpanKind(trace.SpanKindClient),
+	_, span := in.tracer.Start(ctx, ev.Method, clientKind,
 		trace.WithTimestamp(ev.Start),
 		trace.WithAttributes(attrs...))
 	if ev.Err != nil {

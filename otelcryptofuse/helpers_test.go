@@ -80,7 +80,7 @@ func (h *harness) metrics(t testing.TB) map[string]metricdata.Metrics {
 func attrString(set attribute.Set) string {
 	parts := make([]string, 0, set.Len())
 	for _, kv := range set.ToSlice() {
-		parts = append(parts, string(kv.Key)+"="+kv.Value.Emit())
+		parts = append(parts, string(kv.Key)+"="+kv.Value.String())
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ",")
