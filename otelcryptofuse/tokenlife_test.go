@@ -3,13 +3,16 @@ package otelcryptofuse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cryptofuse/cryptofuse-go"
 	"github.com/cryptofuse/cryptofuse-go/cryptofusetest"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 )
 
@@ -238,4 +241,54 @@ func TestTokenSourceRequests(t *testing.T) {
 		t.Errorf("got %d spans, want %d, one per request", got, want)
 	}
 	assertNoSecret(t, h, append(tokens, testSecret)...)
+}
+
+// TestConcurrentHooks: the hooks are safe for concurrent use, also while
+// the reader collects (run under -race), and lose no count.
+func TestConcurrentHooks(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	hooks := h.inst.Hooks()
+	const goroutines, calls = 8, 50
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("client-%d", g%2)
+			for i := range calls {
+				fp := cryptofuse.Fingerprint(fmt.Sprint(g, i))
+				hooks.TokenObtained(cryptofuse.TokenEvent{ClientID: id, Reason: cryptofuse.ReasonRefresh, Fingerprint: fp, Expiry: time.Now().Add(time.Hour)})
+				hooks.Invalidated(cryptofuse.InvalidateEvent{ClientID: id, Fingerprint: fp, Cause: "401"})
+				hooks.Attempt(cryptofuse.AttemptEvent{Op: "token", Method: "POST", Attempt: 1, StatusCode: 200, Start: time.Now()})
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 20 {
+			var rm metricdata.ResourceMetrics
+			if err := h.reader.Collect(context.Background(), &rm); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	wg.Wait()
+	<-done
+	ms := h.metrics(t)
+	var obtained int64
+	for _, n := range sums(t, ms, MetricTokensObtained) {
+		obtained += n
+	}
+	if obtained != goroutines*calls {
+		t.Errorf("got %d tokens obtained, want %d", obtained, goroutines*calls)
+	}
+	var attempts uint64
+	for _, n := range histogramCounts(t, ms, "http.client.request.duration") {
+		attempts += n
+	}
+	if attempts != goroutines*calls {
+		t.Errorf("got %d attempts, want %d", attempts, goroutines*calls)
+	}
 }
