@@ -71,3 +71,33 @@ func TestSynctestRotation(t *testing.T) {
 	})
 	t.Logf("a simulated day of rotations took %v of real time", time.Since(start))
 }
+
+// TestSynctestRetryAfter waits out a 503's Retry-After on the bubble's fake
+// clock: the SDK's retry sleeps exactly the 5 s the server asked for, in no
+// real time.
+func TestSynctestRetryAfter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := cryptofusetest.NewServer("my-id", "my-secret", cryptofusetest.WithoutListener())
+		defer srv.Close()
+		c, err := cryptofuse.NewClient("my-id", "my-secret",
+			cryptofuse.WithBaseURL(srv.URL),
+			cryptofuse.WithHTTPClient(srv.Client()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := srv.IssueToken("my-id", "")
+		srv.InjectFault(1, cryptofusetest.Fault{Path: cryptofusetest.IntrospectPath, Status: 503, RetryAfter: "5"})
+
+		start := time.Now()
+		in, err := c.Introspect(context.Background(), tok)
+		if err != nil || !in.Active {
+			t.Fatalf("got %+v, %v, want an active token", in, err)
+		}
+		if got := time.Since(start); got != 5*time.Second {
+			t.Errorf("waited: got %v, want 5s (the Retry-After)", got)
+		}
+		if got := srv.Counts().Introspect; got != 2 {
+			t.Errorf("introspection requests: got %d, want 2", got)
+		}
+	})
+}
