@@ -42,8 +42,8 @@ func (r *recorded) hooks(h cryptofuse.Hooks) cryptofuse.Hooks {
 }
 
 // TestAttempts drives real Clients against cryptofusetest through a
-// success, a 503 that is retried, and a failure (a wrong secret), under a
-// parent span, and reads back every span and the request metrics.
+// success, a 503 that is retried, an introspection and a failure (a
+// wrong secret), under a parent span, and reads back every span and the request metrics.
 func TestAttempts(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -71,6 +71,9 @@ func TestAttempts(t *testing.T) {
 	if err := c.Revoke(ctx, tok.AccessToken, cryptofuse.AccessTokenHint); err != nil {
 		t.Fatal(err)
 	}
+	if in, err := c.Introspect(ctx, tok.AccessToken); err != nil || in.Active {
+		t.Fatalf("Introspect of the revoked token: got %+v, %v; want inactive", in, err)
+	}
 	if _, err := bad.Token(ctx); !errors.Is(err, cryptofuse.ErrInvalidClient) {
 		t.Fatalf("Token with a wrong secret: got %v, want ErrInvalidClient", err)
 	}
@@ -85,9 +88,10 @@ func TestAttempts(t *testing.T) {
 	}
 	with := func(kvs ...attribute.KeyValue) string { return attrs(append(kvs, common...)...) }
 	tokenURL, revokeURL := srv.URL+cryptofusetest.TokenPath, srv.URL+cryptofusetest.RevokePath
+	introspectURL := srv.URL + cryptofusetest.IntrospectPath
 
-	if len(rec.events) != 4 {
-		t.Fatalf("got %d attempt events, want 4: %+v", len(rec.events), rec.events)
+	if len(rec.events) != 5 {
+		t.Fatalf("got %d attempt events, want 5: %+v", len(rec.events), rec.events)
 	}
 	// One span per attempt, in order, and the parent.
 	type wantSpan struct {
@@ -100,6 +104,7 @@ func TestAttempts(t *testing.T) {
 			semconv.URLFull(revokeURL), AttrRetryIn.Float64(rec.events[1].RetryIn.Seconds())), codes.Error},
 		{with(AttrOperation.String("revoke"), semconv.HTTPResponseStatusCode(200), semconv.URLFull(revokeURL),
 			semconv.HTTPRequestResendCount(1)), codes.Unset},
+		{with(AttrOperation.String("introspect"), semconv.HTTPResponseStatusCode(200), semconv.URLFull(introspectURL)), codes.Unset},
 		{with(AttrOperation.String("token"), semconv.HTTPResponseStatusCode(401), semconv.ErrorTypeKey.String("401"),
 			semconv.URLFull(tokenURL), AttrGaveUp.String("not retryable")), codes.Error},
 	}
@@ -141,6 +146,7 @@ func TestAttempts(t *testing.T) {
 		with(AttrOperation.String("token"), semconv.HTTPResponseStatusCode(200)):                                      1,
 		with(AttrOperation.String("revoke"), semconv.HTTPResponseStatusCode(503), semconv.ErrorTypeKey.String("503")): 1,
 		with(AttrOperation.String("revoke"), semconv.HTTPResponseStatusCode(200)):                                     1,
+		with(AttrOperation.String("introspect"), semconv.HTTPResponseStatusCode(200)):                                 1,
 		with(AttrOperation.String("token"), semconv.HTTPResponseStatusCode(401), semconv.ErrorTypeKey.String("401")):  1,
 	}
 	assertMap(t, "http.client.request.duration counts", gotDur, wantDur)
