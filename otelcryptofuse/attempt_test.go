@@ -43,7 +43,8 @@ func (r *recorded) hooks(h cryptofuse.Hooks) cryptofuse.Hooks {
 
 // TestAttempts drives real Clients against cryptofusetest through a
 // success, a 503 that is retried, an introspection and a failure (a
-// wrong secret), under a parent span, and reads back every span and the request metrics.
+// wrong secret), under a parent span, and reads back every span and the
+// request metrics.
 func TestAttempts(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)

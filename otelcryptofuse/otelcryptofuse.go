@@ -1,6 +1,6 @@
-// Package otelcryptofuse reports what a cryptofuse [cryptofuse.Client] and
-// its [cryptofuse.TokenSource] do as OpenTelemetry spans and metrics, built
-// on [cryptofuse.Hooks]:
+// Package otelcryptofuse reports what a [cryptofuse.Client] and its
+// [cryptofuse.TokenSource] do as OpenTelemetry spans and metrics, built on
+// [cryptofuse.Hooks]:
 //
 //   - a client span per HTTP request attempt (RFC 6749 §4.4, RFC 7009 §2.1,
 //     RFC 7662 §2.1) and the http.client.request.duration histogram, as
@@ -16,6 +16,44 @@
 //	if err != nil { ... }
 //	defer inst.Close()
 //	client, err := cryptofuse.NewClient(id, secret, cryptofuse.WithHooks(inst.Hooks()))
+//
+// What is recorded (attribute keys in parentheses; cryptofuse.client.id is
+// the OAuth2 client id, never the secret):
+//
+//   - span "POST", kind client, per attempt, child of the span in the
+//     call's ctx, with the attempt's own start and end: http.request.method,
+//     server.address, server.port, url.full, http.response.status_code,
+//     error.type, http.request.resend_count (from the second attempt on),
+//     cryptofuse.operation ("token", "revoke", "introspect"), and
+//     cryptofuse.retry_in (seconds) or cryptofuse.gave_up; status Error
+//     with the error's text when the attempt failed;
+//   - http.client.request.duration (histogram, s; method, server.address,
+//     server.port, status code, error.type, cryptofuse.operation);
+//   - cryptofuse.request.retries (counter; cryptofuse.operation, error.type);
+//   - cryptofuse.token.obtained (counter; client id, cryptofuse.token.reason);
+//   - cryptofuse.token.refresh.failures (counter; client id, reason,
+//     error.type);
+//   - cryptofuse.token.invalidations (counter; client id,
+//     cryptofuse.invalidation.cause);
+//   - cryptofuse.token.revocations (counter; client id,
+//     cryptofuse.revocation.when, cryptofuse.outcome "ok" or "error",
+//     error.type);
+//   - cryptofuse.store.operations (counter; client id,
+//     cryptofuse.store.operation, cryptofuse.outcome);
+//   - cryptofuse.token.remaining_lifetime (gauge, s; client id): the time
+//     left before the client's current token expires, 0 once it has,
+//     absent while unknown (no expiry sent, or the token was rejected or
+//     revoked).
+//
+// error.type is the HTTP status of a failing answer ("503"), else
+// "timeout", "canceled", "tls_certificate", "dns_error",
+// "connection_refused", "connection_reset", "connection_error",
+// "invalid_response" (a 2xx the client could not use) or "_OTHER".
+//
+// A span is made when its attempt has ended, so it has no children: an
+// otelhttp transport under the same Client traces the same request again,
+// as a sibling span. Use one or the other for the Client's own requests
+// (otelhttp remains the way to trace the API calls of ts.Transport).
 //
 // No attribute, span name or status holds a token or a credential: tokens
 // are not named at all (the hooks give only fingerprints, and they are not
