@@ -32,6 +32,8 @@ type Client struct {
 
 	tokenForm string // the client_credentials request body
 
+	introspectURL string // the introspection endpoint (RFC 7662 §2.1)
+
 	hc *http.Client
 	// boundCalls makes send apply the call timeout to a ctx without a
 	// deadline; it is true when hc has no Timeout of its own.
@@ -42,6 +44,7 @@ type Client struct {
 	issueFirst bool         // RotateToken's order
 	clock      clock        // time, randomness and the call timeout
 	hooks      Hooks        // WithHooks; nil fields are skipped
+	server     serverAddr   // the endpoints' host and port, for AttemptEvent
 
 	// redact holds the client secret and the base64 text of the Basic
 	// credentials (clientSecrets in scrub.go), for the scrubber that cleans
@@ -99,11 +102,13 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		issueFirst: cfg.issueFirst,
 		clock:      cfg.clock,
 		hooks:      cfg.hooks,
+		server:     serverOf(base),
 	}
 
 	creds := wire.BasicCredentials(clientID, clientSecret) // RFC 6749 §2.3.1
 	c.authorization = []string{"Basic " + creds}
 	c.redact = clientSecrets(clientID, clientSecret)
+	c.introspectURL = base + "/o/introspect/"
 
 	if cfg.httpClient == nil {
 		c.hc = defaultHTTPClient()

@@ -42,6 +42,14 @@ var ErrEmptyToken error = &plainError{msg: "empty token"}
 // wrong, never what the token is: errors.Is(err, ErrMalformedToken).
 var ErrMalformedToken error = &plainError{msg: "malformed token"}
 
+// ErrStillActive is wrapped by the error [Client.RevokeAndVerify] returns
+// when the server answered 2xx to the revocation (RFC 7009 §2.2) but its
+// introspection endpoint still reports the token active (RFC 7662 §2.2):
+// the revocation did not take. django-oauth-toolkit 3.x does this for a
+// token issued to another client (RFC 7009 §2.1). Test for it with
+// errors.Is(err, ErrStillActive).
+var ErrStillActive error = &bareError{msg: "token still active after revocation"}
+
 // malformedError is a token refused with ErrMalformedToken, with the reason.
 type malformedError struct{ reason string }
 
@@ -114,7 +122,7 @@ func (e *bareError) Error() string   { return prefix + e.msg }
 // Use [errors.Is] with the sentinels ([ErrInvalidClient] and the others) to
 // test Code, and [errors.As] to read the fields.
 type Error struct {
-	Op          string // "revoke" or "token"
+	Op          string // "revoke", "token" or "introspect"
 	StatusCode  int
 	Code        string // RFC 6749 error code; "" when the body was not RFC 6749 JSON
 	Description string

@@ -32,8 +32,9 @@ const (
 
 // Operation names, as in [Error.Op].
 const (
-	opRevoke = "revoke"
-	opToken  = "token"
+	opRevoke     = "revoke"
+	opToken      = "token"
+	opIntrospect = "introspect"
 )
 
 // Header values shared by every request. They are never mutated.
@@ -42,7 +43,7 @@ var formContentType = []string{"application/x-www-form-urlencoded"}
 // call is one request that send makes: what to POST where, and what to do
 // with the answer.
 type call struct {
-	op       string // opRevoke or opToken
+	op       string // opRevoke, opToken or opIntrospect
 	endpoint string // the full URL
 	form     string // the form-encoded body
 	keepBody bool   // return the body of a 2xx answer
@@ -74,18 +75,28 @@ func (c *Client) send(ctx context.Context, k call) (int, []byte, error) {
 			defer cancel()
 		}
 	}
+	// The clock is read only for a logger or an Attempt hook: without
+	// them an attempt costs no clock read.
+	timed := c.logger != nil || c.hooks.Attempt != nil
 	for n := 1; ; n++ {
 		var start time.Time
-		if c.logger != nil {
+		if timed {
 			start = c.clock.now()
 		}
 		status, body, err := c.attempt(ctx, k)
+		var took time.Duration
+		if timed {
+			took = c.clock.now().Sub(start)
+		}
 		wait, stop := time.Duration(-1), ""
 		if err != nil {
 			wait, stop = c.retry.nextWait(ctx, &c.clock, k.op, n, err)
 		}
 		if c.logger != nil {
-			c.logAttempt(ctx, k.op, n, status, start, err, wait, stop)
+			c.logAttempt(ctx, k.op, n, status, took, err, wait, stop)
+		}
+		if c.hooks.Attempt != nil {
+			c.emitAttempt(ctx, &k, n, status, start, took, err, wait, stop)
 		}
 		if err == nil {
 			return status, body, nil
@@ -182,7 +193,7 @@ func (e *scrubbedError) Unwrap() error { return e.ctx }
 // took, and what follows (a wait before the next attempt, or why there is
 // none). Every error in this package is free of secrets by construction, so
 // its text may be logged.
-func (c *Client) logAttempt(ctx context.Context, op string, n, status int, start time.Time, err error, wait time.Duration, stop string) {
+func (c *Client) logAttempt(ctx context.Context, op string, n, status int, took time.Duration, err error, wait time.Duration, stop string) {
 	if !c.logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
@@ -191,7 +202,7 @@ func (c *Client) logAttempt(ctx context.Context, op string, n, status int, start
 		slog.String("op", op),
 		slog.Int("attempt", n),
 		slog.Int("status", status),
-		slog.Duration("duration", c.clock.now().Sub(start)),
+		slog.Duration("duration", took),
 	)
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))

@@ -1,0 +1,103 @@
+package cryptofusetest_test
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	cryptofuse "github.com/cryptofuse/cryptofuse-go"
+	"github.com/cryptofuse/cryptofuse-go/cryptofusetest"
+)
+
+// TestSynctestRotation is the pattern for testing rotation, backoff and
+// grace periods without sleeping: the fake server, built WithoutListener,
+// and the SDK, talking through srv.Client(), run inside a testing/synctest
+// bubble, where time.Sleep moves a fake clock as soon as every goroutine
+// of the bubble waits.
+//
+// A TokenSource that rotates its token every 10 minutes (MaxAge) and
+// revokes each replaced token a minute later (RevokeAfter) is used once a
+// minute for a simulated day: 144 tokens issued (one at the start, then one
+// every 10 minutes), 143 revoked (all but the current one), in a few
+// milliseconds of real time.
+func TestSynctestRotation(t *testing.T) {
+	start := time.Now() // real time: outside the bubble
+	synctest.Test(t, func(t *testing.T) {
+		srv := cryptofusetest.NewServer("my-id", "my-secret", cryptofusetest.WithoutListener())
+		defer srv.Close()
+		c, err := cryptofuse.NewClient("my-id", "my-secret",
+			cryptofuse.WithBaseURL(srv.URL),
+			cryptofuse.WithHTTPClient(srv.Client()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := c.TokenSource(cryptofuse.TokenPolicy{MaxAge: 10 * time.Minute, RevokeAfter: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+
+		var last *cryptofuse.Token
+		for minute := 0; minute < 24*60; minute++ {
+			tok, err := ts.Token(ctx)
+			if err != nil {
+				t.Fatalf("minute %d: %v", minute, err)
+			}
+			if !srv.Active(tok.AccessToken) {
+				t.Fatalf("minute %d: the current token is not active", minute)
+			}
+			last = tok
+			time.Sleep(time.Minute)
+			// Let every timer due at this instant (the TokenSource's
+			// MaxAge among them) do its work before the next call, so
+			// that the run does not depend on which wakes first.
+			synctest.Wait()
+		}
+		if err := ts.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+
+		got := srv.Counts()
+		if got.Token != 144 || got.Revoke != 143 {
+			t.Errorf("got %d tokens issued and %d revoked, want 144 and 143", got.Token, got.Revoke)
+		}
+		if !srv.Active(last.AccessToken) {
+			t.Error("the last token is not active after Close (RevokeOnClose is off)")
+		}
+		if got.Connections != 0 {
+			t.Errorf("connections: got %d, want 0", got.Connections)
+		}
+	})
+	t.Logf("a simulated day of rotations took %v of real time", time.Since(start))
+}
+
+// TestSynctestRetryAfter waits out a 503's Retry-After on the bubble's fake
+// clock: the SDK's retry sleeps exactly the 5 s the server asked for, in no
+// real time.
+func TestSynctestRetryAfter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := cryptofusetest.NewServer("my-id", "my-secret", cryptofusetest.WithoutListener())
+		defer srv.Close()
+		c, err := cryptofuse.NewClient("my-id", "my-secret",
+			cryptofuse.WithBaseURL(srv.URL),
+			cryptofuse.WithHTTPClient(srv.Client()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := srv.IssueToken("my-id", "")
+		srv.InjectFault(1, cryptofusetest.Fault{Path: cryptofusetest.IntrospectPath, Status: 503, RetryAfter: "5"})
+
+		start := time.Now()
+		in, err := c.Introspect(context.Background(), tok)
+		if err != nil || !in.Active {
+			t.Fatalf("got %+v, %v, want an active token", in, err)
+		}
+		if got := time.Since(start); got != 5*time.Second {
+			t.Errorf("waited: got %v, want 5s (the Retry-After)", got)
+		}
+		if got := srv.Counts().Introspect; got != 2 {
+			t.Errorf("introspection requests: got %d, want 2", got)
+		}
+	})
+}
