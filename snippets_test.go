@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
@@ -148,4 +149,42 @@ func ExampleServer_InjectFault_kinds() {
 	fmt.Println("faulted so far:", srv.Counts().Faulted)
 	// Output:
 	// faulted so far: 0
+}
+
+// Hooks see what the SDK does, for metrics of your own (docs/observability.md):
+// here, the tokens a TokenSource obtained, by reason.
+func ExampleHooks() {
+	srv := cryptofusetest.NewServer("my-service", "my-secret")
+	defer srv.Close()
+	var mu sync.Mutex
+	obtained := map[cryptofuse.TokenReason]int{}
+
+	c, err := cryptofuse.NewClient("my-service", "my-secret",
+		cryptofuse.WithBaseURL(srv.URL),
+		cryptofuse.WithHooks(cryptofuse.Hooks{
+			TokenObtained: func(ev cryptofuse.TokenEvent) {
+				mu.Lock()
+				defer mu.Unlock()
+				obtained[ev.Reason]++ // ev.Fingerprint names the token; nothing holds it
+			},
+		}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ts, err := c.TokenSource(cryptofuse.TokenPolicy{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ts.Close(context.Background())
+	if _, err := ts.Token(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := ts.Rotate(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	mu.Lock()
+	fmt.Println("first:", obtained[cryptofuse.ReasonFirst], "rotate:", obtained[cryptofuse.ReasonRotate])
+	mu.Unlock()
+	// Output:
+	// first: 1 rotate: 1
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
 	"sort"
 
 	"github.com/cryptofuse/cryptofuse-go"
@@ -66,4 +67,27 @@ func Example() {
 	// span: POST client
 	// span: POST client
 	// metrics: [http.client.request.duration]
+}
+
+// A service instruments its Client with the global providers it set up at
+// start-up: every request attempt, and every token, store call and
+// revocation of the TokenSources built on the Client, is measured.
+// Compiled, not run: it needs real credentials.
+func ExampleNew() {
+	id, secret := os.Getenv("CRYPTOFUSE_CLIENT_ID"), os.Getenv("CRYPTOFUSE_CLIENT_SECRET")
+
+	inst, err := otelcryptofuse.New() // the global providers; or WithMeterProvider, WithTracerProvider
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer inst.Close()
+	c, err := cryptofuse.NewClient(id, secret, cryptofuse.WithHooks(inst.Hooks()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ts, err := c.TokenSource(cryptofuse.TokenPolicy{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ts.Close(context.Background())
 }
