@@ -122,7 +122,7 @@ func (c *Client) attempt(ctx context.Context, k call) (int, []byte, error) {
 		// The cause is a *url.Error naming the endpoint (no secret is in
 		// a URL), but net/http's text may quote the server's bytes (a
 		// malformed status line or header): it is scrubbed.
-		return 0, nil, c.connError(ctx, k, err)
+		return 0, nil, c.connError(k, err)
 	}
 	atEOF := false // the body was read to its end: nothing to drain
 	defer func() { drainAndClose(resp.Body, atEOF) }()
@@ -135,7 +135,8 @@ func (c *Client) attempt(ctx context.Context, k call) (int, []byte, error) {
 		if err != nil {
 			// A token may have been issued and its answer lost: the
 			// status tells the caller so.
-			return 0, nil, answerError(k.op, resp.StatusCode, "reading the response body: "+c.scrubber(k.sent)(err.Error()), readErr(ctx, err))
+			sc := c.scrubber(k.sent)
+			return 0, nil, answerError(k.op, resp.StatusCode, "reading the response body: "+sc(err.Error()), scrubbed(readErr(ctx, err), sc))
 		}
 		if len(body) > maxBodySize {
 			return 0, nil, answerError(k.op, resp.StatusCode, fmt.Sprintf("response body is larger than %d bytes", maxBodySize), nil)
@@ -150,33 +151,21 @@ func (c *Client) attempt(ctx context.Context, k call) (int, []byte, error) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodySize))
 	e := c.newError(k.op, resp, body, k.sent)
 	if err != nil {
-		e.err = readErr(ctx, err)
-		e.detail = joinDetail(e.detail, "reading the response body: "+c.scrubber(k.sent)(err.Error()))
+		sc := c.scrubber(k.sent)
+		e.err = scrubbed(readErr(ctx, err), sc)
+		e.detail = joinDetail(e.detail, "reading the response body: "+sc(err.Error()))
 	}
 	return resp.StatusCode, nil, e
 }
 
-// connError builds the *connError of an attempt that got no answer. When
-// the transport's text held a secret, the cause is replaced by its scrubbed
-// text too, so that no unwrapping can reach the secret; the context's error,
-// if it ended the attempt, stays reachable for errors.Is.
-func (c *Client) connError(ctx context.Context, k call, err error) *connError {
-	raw := err.Error()
-	text := c.scrubber(k.sent)(raw)
-	if text != raw {
-		err = &scrubbedError{text: text, ctx: ctx.Err()}
-	}
-	return &connError{op: k.op, err: err, text: text}
+// connError builds the *connError of an attempt that got no answer. Its
+// text is the transport's, scrubbed; what it is does not change: the retry
+// decision is made on the transport's error itself, and errors.Is and
+// errors.As see it through the scrubbed wrapper (scrubbed, in scrub.go).
+func (c *Client) connError(k call, err error) *connError {
+	shown := scrubbed(err, c.scrubber(k.sent))
+	return &connError{op: k.op, err: shown, cause: err, text: shown.Error()}
 }
-
-// scrubbedError stands in for a transport error whose text held a secret.
-type scrubbedError struct {
-	text string
-	ctx  error // the context's error, if any
-}
-
-func (e *scrubbedError) Error() string { return e.text }
-func (e *scrubbedError) Unwrap() error { return e.ctx }
 
 // logAttempt writes the debug line of one attempt: its outcome, how long it
 // took, and what follows (a wait before the next attempt, or why there is

@@ -1,4 +1,4 @@
-package cryptofuse
+package scrub
 
 import (
 	"strings"
@@ -8,7 +8,7 @@ import (
 )
 
 // The matcher of the scrubber (scrub.go): how an echo of a secret, in any of
-// the forms that scrub.go's comment lists, is found at one place in a text.
+// the forms that the package doc lists, is found at one place in a text.
 
 // matchSecret returns the length of the echo of sec that starts at s[i], or
 // 0 if there is none there. The forms are ambiguous ("&" is itself and the
@@ -174,8 +174,9 @@ func backslashes(s string) int {
 	return n
 }
 
-// jsonShort are the two-character JSON escapes.
-var jsonShort = map[byte]rune{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+// jsonShort are the two-character escapes of JSON, and of Go's %q (which
+// adds \a and \v).
+var jsonShort = map[byte]rune{'"': '"', '\\': '\\', '/': '/', 'a': '\a', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v'}
 
 // matchJSONEscape matches r as a JSON escape at the start of s ("\" first).
 func matchJSONEscape(s string, r rune) int {
