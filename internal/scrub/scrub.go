@@ -142,11 +142,8 @@ func (sc *Scrubber) String(s string) string {
 				continue
 			}
 			var ok bool
-			if n, ok = matchSecret(s, i, sec.s, &budget); !ok {
+			if n, ok = matchSecret(s, i, sec.s, sec.short, &budget); !ok {
 				return Redacted
-			}
-			if n > 0 && sec.short && !boundary(s[i+n:], false) {
-				n = 0
 			}
 			if n > 0 {
 				break

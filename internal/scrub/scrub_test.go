@@ -102,6 +102,7 @@ func TestShortValues(t *testing.T) {
 		{"one character as a word", "x", "lookup x: no such host", "lookup [redacted]: no such host"},
 		{"one character at both ends", "x", "x", "[redacted]"},
 		{"one character form-encoded as a word", "é", "token=%C3%A9&x=1", "token=[redacted]&x=1"},
+		{"one character whose first form is not a word", "&", "a &amp; b", "a [redacted] b"},
 		{"three characters inside a word", "abc", "xabcx abc", "xabcx [redacted]"},
 		{"three characters beside punctuation", "abc", `"abc"`, `"[redacted]"`},
 		{"three characters beside a non-ASCII letter", "abc", "éabc", "éabc"},
