@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/cryptofuse/cryptofuse-go"
+)
 
 // TestHasAuthScheme: the CLI knows every scheme the SDK refuses in front of
 // a token (both read internal/tokensyntax); 0.2 knew only five of them.
@@ -26,5 +30,17 @@ func TestHasAuthScheme(t *testing.T) {
 		if got := hasAuthScheme(tt.line); got != tt.want {
 			t.Errorf("hasAuthScheme(%q): got %v, want %v", tt.line, got, tt.want)
 		}
+	}
+}
+
+// TestMaxConcurrency: -concurrency is capped at the connections per host of
+// the SDK's default transport, open and idle, as its comment says (0.2
+// capped it at 100, above both).
+func TestMaxConcurrency(t *testing.T) {
+	t.Parallel()
+	tr := cryptofuse.NewTransport()
+	if maxConcurrency != tr.MaxConnsPerHost || maxConcurrency != tr.MaxIdleConnsPerHost {
+		t.Errorf("maxConcurrency: got %d, want the transport's MaxConnsPerHost %d and MaxIdleConnsPerHost %d",
+			maxConcurrency, tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost)
 	}
 }
