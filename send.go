@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/cryptofuse/cryptofuse-go/internal/drain"
 )
 
 // Read caps. Every body read is bounded, and what is left over is drained up
@@ -21,13 +23,13 @@ const (
 	maxErrorBodySize = 64 << 10
 	// maxDrainSize is how much more is read and discarded before closing a
 	// body; past it the connection is closed rather than reused.
-	maxDrainSize = 256 << 10
+	maxDrainSize = drain.MaxSize
 	// maxDrainTime bounds the drain in time: a body that stalls (a 2xx
 	// revoke whose Content-Length never arrives) is closed after it, and
 	// its connection with it, rather than holding a call that has its
 	// answer. A body already buffered, or arriving at any usable speed, is
 	// drained well within it.
-	maxDrainTime = 100 * time.Millisecond
+	maxDrainTime = drain.MaxTime
 )
 
 // Operation names, as in [Error.Op].
@@ -203,21 +205,17 @@ func readErr(ctx context.Context, err error) error {
 }
 
 // drainAndClose reads up to maxDrainSize of what is left of body, for at
-// most maxDrainTime, so the connection can be reused, and closes it. A body
-// known to be at its end (atEOF, or http.NoBody for an empty answer, which
-// is what django-oauth-toolkit's revoke answers with) is only closed:
-// draining it would cost allocations on every successful call.
-//
-// When the time is up, the timer closes the body while the drain may be
-// blocked in Read: net/http's response bodies allow that (HTTP/1 closes the
-// connection, HTTP/2 resets the stream) and the Read returns at once.
+// most maxDrainTime, so the connection can be reused, and closes it
+// (internal/drain, which every drain in the module uses). A body known to
+// be at its end (atEOF, or http.NoBody for an empty answer, which is what
+// django-oauth-toolkit's revoke answers with) is only closed: draining it
+// would cost allocations on every successful call.
 func drainAndClose(body io.ReadCloser, atEOF bool) {
-	if !atEOF && body != http.NoBody {
-		stop := time.AfterFunc(maxDrainTime, func() { _ = body.Close() })
-		_, _ = io.CopyN(io.Discard, body, maxDrainSize)
-		stop.Stop()
+	if atEOF {
+		_ = body.Close()
+		return
 	}
-	_ = body.Close()
+	drain.Close(body)
 }
 
 // logDebug and logWarn write a TokenSource's log lines through the client's

@@ -38,6 +38,7 @@ import (
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
 	"github.com/cryptofuse/cryptofuse-go/examples/internal/setup"
+	"github.com/cryptofuse/cryptofuse-go/internal/drain"
 )
 
 // revokeTimeout bounds one revocation. It is detached from the caller's
@@ -155,7 +156,7 @@ func demo(ctx context.Context, env *setup.Env, h http.Handler, out io.Writer) er
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
+	drain.Close(resp.Body)
 	fmt.Fprintf(out, "POST /logout   %s\n", resp.Status)
 	fmt.Fprintf(out, "user token     %s  active: %t\n", setup.Fingerprint(token), env.Fake.Active(token))
 	if resp.StatusCode != http.StatusNoContent || env.Fake.Active(token) {
