@@ -109,7 +109,10 @@ func (e *bareError) Error() string   { return prefix + e.msg }
 // a usable token (cut off, too large, not JSON, or an error in disguise). The
 // server's text in it is sanitized (no control characters, bounded length)
 // and scrubbed of the client secret and of the tokens the call sent or
-// received; Error() never includes the raw body.
+// received (a value shorter than 4 characters only where it stands as a
+// word of its own: a token "x" is not cut out of "x509"); Error() never
+// includes the raw body. Scrubbing changes text only: the cause that Unwrap
+// gives is still seen by errors.Is and errors.As.
 //
 // Use [errors.Is] with the sentinels ([ErrInvalidClient] and the others) to
 // test Code, and [errors.As] to read the fields.
