@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -207,6 +208,16 @@ func testEcho(t *testing.T, secret, token string, p echoPath, op, echo string, l
 	}
 	for i, e := 0, error(err); e != nil; i, e = i+1, errors.Unwrap(e) {
 		texts[fmt.Sprintf("Error() of cause %d (%T)", i, e)] = e.Error()
+	}
+	// What errors.As hands out shows no secret either (the transport's
+	// error keeps what it is, but not a text that holds a secret).
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		texts["errors.As *url.Error"] = ue.Error()
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		texts["errors.As net.Error"] = ne.Error()
 	}
 	var e *Error
 	if errors.As(err, &e) {
