@@ -117,7 +117,10 @@ func (e *bareError) Error() string   { return prefix + e.msg }
 // a usable token (cut off, too large, not JSON, or an error in disguise). The
 // server's text in it is sanitized (no control characters, bounded length)
 // and scrubbed of the client secret and of the tokens the call sent or
-// received; Error() never includes the raw body.
+// received (a value shorter than 4 characters only where it stands as a
+// word of its own: a token "x" is not cut out of "x509"); Error() never
+// includes the raw body. Scrubbing changes text only: the cause that Unwrap
+// gives is still seen by errors.Is and errors.As.
 //
 // Use [errors.Is] with the sentinels ([ErrInvalidClient] and the others) to
 // test Code, and [errors.As] to read the fields.
@@ -182,14 +185,19 @@ func (e *Error) Unwrap() error { return e.err }
 // a response arrived (a refused dial, a reset connection, a TLS failure, a
 // timeout, a malformed status line or header). Its message is the
 // transport's text, scrubbed of every secret (net/http quotes the server's
-// bytes); Unwrap gives the transport's error itself (a *url.Error), so
-// errors.Is(err, context.DeadlineExceeded) and errors.As(err,
-// new(*net.OpError)) work.
+// bytes). Scrubbing changes the text, never what the error is: the retry
+// decision is made on the transport's error itself (cause), and Unwrap gives
+// it, or, when its text held a secret, a wrapper with the scrubbed text
+// through which errors.Is and errors.As still see it (internal/scrub.Wrap),
+// so errors.Is(err, context.DeadlineExceeded) and errors.As(err,
+// new(*net.OpError)) work, and a TLS certificate failure unwraps to its
+// x509 error.
 type connError struct {
 	op       string
 	attempts int
-	err      error
-	text     string // err.Error(), scrubbed
+	err      error  // what Unwrap gives: cause, its text scrubbed
+	cause    error  // the transport's error itself: for the retry decision only, never shown
+	text     string // err.Error()
 }
 
 func (e *connError) Error() string { return prefix + e.message() }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cryptofuse/cryptofuse-go"
+	"github.com/cryptofuse/cryptofuse-go/internal/benchserver"
 )
 
 // The cost of Hooks on the send path. Unset, they must cost nothing: the
@@ -40,14 +41,14 @@ func hookSetups(n *atomic.Int64) []struct {
 // BenchmarkHooks runs Revoke and Token against the child server, serially,
 // with a ctx that has a deadline, for each of hookSetups.
 func BenchmarkHooks(b *testing.B) {
-	sp := startServerProcess(b)
+	sp := benchserver.Start(b)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	b.Cleanup(cancel)
 	for _, op := range []string{"revoke", "token"} {
 		var n atomic.Int64
 		for _, hs := range hookSetups(&n) {
 			b.Run("op="+op+"/hooks="+hs.name, func(b *testing.B) {
-				c, err := cryptofuse.NewClient(benchID, benchSecret, append([]cryptofuse.Option{cryptofuse.WithBaseURL(sp.baseURL)}, hs.opts...)...)
+				c, err := cryptofuse.NewClient(benchID, benchSecret, append([]cryptofuse.Option{cryptofuse.WithBaseURL(sp.BaseURL)}, hs.opts...)...)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -79,7 +80,7 @@ func TestHooksAllocs(t *testing.T) {
 		call func(context.Context, *cryptofuse.Client) error
 	}{
 		{"revoke", cannedTransport{status: http.StatusOK}, sdkRevoke},
-		{"token", cannedTransport{status: http.StatusOK, body: tokenAnswer}, sdkToken},
+		{"token", cannedTransport{status: http.StatusOK, body: benchserver.TokenAnswer}, sdkToken},
 	}
 	for _, op := range ops {
 		t.Run(op.name, func(t *testing.T) {

@@ -132,14 +132,14 @@ func retryable(op string, err error) (retry, honourRetryAfter bool) {
 		return false, false
 	}
 	var ce *connError
-	if !errors.As(err, &ce) || certificateError(ce.err) {
+	if !errors.As(err, &ce) || certificateError(ce.cause) {
 		return false, false
 	}
 	if op != opToken {
 		return true, false // revoke and introspect are idempotent
 	}
 	var oe *net.OpError
-	return errors.As(ce.err, &oe) && (oe.Op == "dial" || oe.Op == "proxyconnect"), false
+	return errors.As(ce.cause, &oe) && (oe.Op == "dial" || oe.Op == "proxyconnect"), false
 }
 
 // verdictCodes are the error codes of RFC 6749 §5.2 and RFC 7009 §2.2.1 that

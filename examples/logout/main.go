@@ -43,6 +43,7 @@ import (
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
 	"github.com/cryptofuse/cryptofuse-go/examples/internal/setup"
+	"github.com/cryptofuse/cryptofuse-go/internal/drain"
 )
 
 // revokeTimeout bounds one revocation. It is detached from the caller's
@@ -177,7 +178,7 @@ func demo(ctx context.Context, env *setup.Env, h http.Handler, out io.Writer) er
 		if err != nil {
 			return err
 		}
-		resp.Body.Close()
+		drain.Close(resp.Body)
 		fmt.Fprintf(out, "POST /logout   %s\n", resp.Status)
 		if err := show(ctx, env, out, user.name, token); err != nil {
 			return err
