@@ -152,7 +152,7 @@ func testLockContention(t *testing.T, newStore func(*testing.T) cryptofuse.Share
 						continue
 					}
 					if err != nil {
-						errs <- fmt.Errorf("Lock by %s: %w", owner, err)
+						errs <- fmt.Errorf("%s: Lock: %w", owner, err)
 						return
 					}
 					n := inside.Add(1)
@@ -162,7 +162,7 @@ func testLockContention(t *testing.T, newStore func(*testing.T) cryptofuse.Share
 					time.Sleep(100 * time.Microsecond)
 					inside.Add(-1)
 					if err := s.Unlock(c, key, owner); err != nil {
-						errs <- fmt.Errorf("Unlock by %s: %w", owner, err)
+						errs <- fmt.Errorf("%s: Unlock: %w", owner, err)
 						return
 					}
 				}
