@@ -101,6 +101,9 @@ func (d DirStore) Get(ctx context.Context, key string) ([]byte, error) {
 		if err != nil {
 			return err
 		}
+		if err := d.checkDir(); err != nil {
+			return err
+		}
 		b, err = readOwnFile(p)
 		return err
 	})
@@ -150,12 +153,17 @@ func (d DirStore) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// mkdir creates the directory (mode 0700) if need be and refuses one that
-// its group or others can write.
+// mkdir creates the directory (mode 0700) if need be and checks it.
 func (d DirStore) mkdir() error {
 	if err := os.MkdirAll(d.dir(), 0o700); err != nil {
 		return err
 	}
+	return d.checkDir()
+}
+
+// checkDir refuses a directory that its group or others can write: they
+// could put back an older record, or plant locks and members.
+func (d DirStore) checkDir() error {
 	fi, err := os.Stat(d.dir())
 	if err != nil {
 		return err
@@ -171,6 +179,9 @@ func (d DirStore) mkdir() error {
 func withCtx(ctx context.Context, f func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if ctx.Done() == nil {
+		return f() // a ctx that is never done: nothing to wait for
 	}
 	done := make(chan error, 1)
 	go func() { done <- f() }()

@@ -165,6 +165,10 @@ func TestDirStore_DirectoryWritableByOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
+	writeMode(t, filepath.Join(string(d), dirTestKey), 0o600) // planted, or put back
+	if b, err := d.Get(ctx, dirTestKey); !errors.Is(err, errDirWritable) {
+		t.Errorf("Get: got %q, %v, want an error wrapping errDirWritable", b, err)
+	}
 	if err := d.Put(ctx, dirTestKey, []byte("x")); !errors.Is(err, errDirWritable) {
 		t.Errorf("Put: got %v, want an error wrapping errDirWritable", err)
 	}
