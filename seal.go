@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -27,6 +28,10 @@ const (
 	// maxRecordSize caps a record: a token and a few retired ones take a
 	// few kilobytes; anything far larger is not a record of ours.
 	maxRecordSize = 64 << 10
+	// maxStoredExpiresIn is the largest expires_in a record may hold: the
+	// most seconds a time.Duration holds, so that Expiry less the lifetime
+	// cannot overflow.
+	maxStoredExpiresIn = math.MaxInt64 / int64(time.Second)
 )
 
 // errBadRecord is the cause of every openRecord failure. Its messages say
@@ -140,6 +145,8 @@ func (c *Client) openRecord(key string, data []byte) (*record, error) {
 		return nil, bad("for another server, client or scope set")
 	case r.Token == nil || !wireSafe(r.Token.AccessToken):
 		return nil, bad("no usable token")
+	case r.Token.ExpiresIn < 0 || r.Token.ExpiresIn > maxStoredExpiresIn:
+		return nil, bad("expires_in out of range")
 	}
 	return &r, nil
 }

@@ -142,6 +142,8 @@ func TestSeal_IdentityChecked(t *testing.T) {
 		{"newline in the token", func(r *record) { r.Token.AccessToken = "AT-x\nInjected: 1" }},
 		{"space in the token", func(r *record) { r.Token.AccessToken = "AT x" }},
 		{"DEL in the token", func(r *record) { r.Token.AccessToken = "AT\x7f" }},
+		{"negative expires_in", func(r *record) { r.Token.ExpiresIn = -1 }},
+		{"expires_in past a Duration", func(r *record) { r.Token.ExpiresIn = maxStoredExpiresIn + 1 }},
 		{"another record version", func(r *record) { r.V = 2 }},
 		{"another client id", func(r *record) { r.ClientID = "other-client" }},
 		{"another origin", func(r *record) { r.Origin = "https://other.example.com" }},
