@@ -15,17 +15,18 @@ import (
 // Watch returns a channel that receives after the record under key changes
 // by Put or Delete from any process: coalesced (one value stands for any
 // number of changes), maybe late, maybe spurious. It subscribes to the
-// key's channel and waits for Redis to confirm the subscription, for at
-// most one poll interval, so that a change made after Watch returns is
-// notified. Every poll interval it also pings the subscription (and
-// subscribes again on a connection that stopped answering) and reads the
-// record, so that a notice lost while Redis or the network was down
-// arrives within an interval of the recovery. While Redis is unreachable
-// the channel stays open and the watch keeps trying.
+// key's channel and waits for Redis to confirm the subscription (for at
+// most one poll interval, and never past ctx), so that a change made after
+// Watch returns is notified. Every poll interval it also pings the
+// subscription (subscribing again on a connection that stopped answering)
+// and reads the record, so that a notice lost while Redis or the network
+// was down arrives within an interval of the recovery. While Redis is
+// unreachable the channel stays open and the watch keeps trying.
 //
-// The channel is closed once ctx is done, and then the watch's goroutine
-// and connection are gone. Watch returns an error only for a done ctx or
-// an unusable key.
+// The channel is closed as soon as ctx is done. The watch's goroutine and
+// connection end then too, or, on a Redis that does not answer, when
+// go-redis gives up on it (its ReadTimeout). Watch returns an error only
+// for a done ctx or an unusable key.
 func (s *Store) Watch(ctx context.Context, key string) (<-chan struct{}, error) {
 	n, err := s.names(key)
 	if err == nil {
@@ -35,49 +36,71 @@ func (s *Store) Watch(ctx context.Context, key string) (<-chan struct{}, error) 
 		return nil, fail("watch", err)
 	}
 	w := &watch{s: s, key: key, channel: n.channel, out: make(chan struct{}, 1)}
-	w.subscribe(ctx)
-	stop := context.AfterFunc(ctx, w.close)
-	w.confirm(ctx)
-	w.poll(ctx, false)
-	if err := ctx.Err(); err != nil {
+	stop := context.AfterFunc(ctx, w.finish)
+	_, err = do(ctx, func(ctx context.Context) (struct{}, error) {
+		if w.subscribe(ctx) {
+			w.confirm(ctx)
+		}
+		return struct{}{}, nil
+	})
+	if err == nil {
+		w.poll(ctx, false)
+		err = ctx.Err()
+	}
+	if err != nil {
 		stop()
-		w.close()
+		w.finish()
 		return nil, fail("watch", err)
 	}
-	go w.run(ctx, stop)
+	go w.run(ctx)
 	return w.out, nil
 }
 
-// watch is the state of one Watch. Only its goroutine (and Watch before
-// starting it) uses last and known; mu guards ps against close.
+// watch is the state of one Watch. mu guards ps, done and sends on out;
+// last, present and known belong to the goroutine polling (Watch, then
+// run).
 type watch struct {
 	s            *Store
 	key, channel string
 	out          chan struct{}
 
-	mu     sync.Mutex
-	ps     *redis.PubSub
-	closed bool
+	mu   sync.Mutex
+	ps   *redis.PubSub
+	done bool // out is closed
 
 	last    []byte // the record as the last poll read it
 	present bool   // whether the last poll found a record
 	known   bool   // whether a poll succeeded
 }
 
-// subscribe replaces the watch's subscription with a new one.
-func (w *watch) subscribe(ctx context.Context) *redis.PubSub {
+// subscribe replaces the watch's subscription with a new one, and reports
+// whether it did (not once the watch is finished). go-redis sends
+// SUBSCRIBE at once (an error resurfaces on the first receive) and may
+// block while dialling, so subscribe gives up when ctx is done, and the
+// subscription, when it comes, is closed.
+func (w *watch) subscribe(ctx context.Context) bool {
+	got := make(chan *redis.PubSub, 1)
+	go func() { got <- w.s.rdb.Subscribe(ctx, w.channel) }()
+	var ps *redis.PubSub
+	select {
+	case ps = <-got:
+	case <-ctx.Done():
+		go func() { _ = (<-got).Close() }()
+		return false
+	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.ps != nil {
-		_ = w.ps.Close()
+	old, done := w.ps, w.done
+	if !done {
+		w.ps = ps
 	}
-	if w.closed {
-		return w.ps
+	w.mu.Unlock()
+	if done {
+		old = ps
 	}
-	// Subscribe sends SUBSCRIBE now (its error resurfaces on the first
-	// receive); ctx is only that first write's.
-	w.ps = w.s.rdb.Subscribe(ctx, w.channel)
-	return w.ps
+	if old != nil {
+		_ = old.Close()
+	}
+	return !done
 }
 
 // pubsub returns the current subscription.
@@ -87,16 +110,31 @@ func (w *watch) pubsub() *redis.PubSub {
 	return w.ps
 }
 
-// close ends the subscription for good; a blocked receive returns.
-func (w *watch) close() {
+// finish closes out and the subscription, once ctx is done. Closing the
+// subscription ends a receive blocked on it.
+func (w *watch) finish() {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.closed = true
-	_ = w.ps.Close()
+	if w.done {
+		w.mu.Unlock()
+		return
+	}
+	w.done = true
+	close(w.out)
+	ps := w.ps
+	w.mu.Unlock()
+	if ps != nil {
+		_ = ps.Close()
+	}
 }
 
-// notify sends on out unless a value is already waiting there.
+// notify sends on out unless a value is already waiting there or the
+// watch is finished.
 func (w *watch) notify() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return
+	}
 	select {
 	case w.out <- struct{}{}:
 	default:
@@ -136,10 +174,8 @@ func (w *watch) poll(ctx context.Context, report bool) {
 	w.last, w.present, w.known = data, present, true
 }
 
-// run delivers change notices until ctx is done, then closes out.
-func (w *watch) run(ctx context.Context, stop func() bool) {
-	defer close(w.out)
-	defer stop()
+// run receives change notices, pings and polls until ctx is done.
+func (w *watch) run(ctx context.Context) {
 	pinged := false // a PING is out that no PONG has answered yet
 	for ctx.Err() == nil {
 		ps := w.pubsub()
@@ -166,7 +202,10 @@ func (w *watch) run(ctx context.Context, stop func() bool) {
 		case pinged:
 			// The last PING went unanswered for an interval: the
 			// connection is dead without having failed. Start over.
-			ps = w.subscribe(ctx)
+			if !w.subscribe(ctx) {
+				return
+			}
+			ps = w.pubsub()
 		}
 		w.poll(ctx, true)
 		pinged = ps.Ping(ctx) == nil
