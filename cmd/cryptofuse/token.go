@@ -56,7 +56,7 @@ func (c *command) token(ctx context.Context, args []string) int {
 	opts := []cryptofuse.Option{cryptofuse.WithScopes(strings.Fields(*scope)...)}
 	if *cache != "" {
 		*cache = c.checkCacheDir(fs, *cache)
-		opts = append(opts, cryptofuse.WithLogger(cacheLogger(c.stderr, fs.Name())))
+		opts = append(opts, cryptofuse.WithHooks(cacheHooks(c.stderr, fs.Name())))
 	}
 	client, ok := c.newClient(fs, cf, opts...)
 	if !ok {

@@ -373,3 +373,30 @@ func TestTokenCache_Broken(t *testing.T) {
 		})
 	}
 }
+
+// A kept record that does not open (altered, or sealed under another
+// secret) is reported, and replaced by a new token.
+func TestTokenCache_Unusable(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	dir := t.TempDir()
+	first := f.run(t, "", "token", "-cache", dir)
+	wantCode(t, first, exitOK)
+	files, err := filepath.Glob(filepath.Join(dir, "cryptofuse-v1-*"))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	require.NoError(t, os.WriteFile(files[0], []byte("\x01not a sealed record, but long enough to be tried as one"), 0o600))
+
+	res := f.run(t, "", "token", "-cache", dir)
+	wantCode(t, res, exitOK)
+	wantContains(t, "stderr", res.stderr, "-cache: the kept token is not usable (a new one is issued)")
+	if res.stdout == first.stdout {
+		t.Errorf("stdout: got the first token, want a new one")
+	}
+	if again := f.run(t, "", "token", "-cache", dir); again.stdout != res.stdout || again.stderr != "" {
+		t.Errorf("third run: got %q (stderr %q), want the new kept token and no complaint", again.stdout, again.stderr)
+	}
+	if n := f.srv.Counts().Token; n != 2 {
+		t.Errorf("token requests: got %d, want 2", n)
+	}
+}

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"strings"
+	"sync"
 	"time"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
@@ -57,45 +57,29 @@ func (c *command) checkCacheDir(fs *flag.FlagSet, dir string) string {
 	return dir
 }
 
-// cacheLogger reports on w what goes wrong with the cache: the TokenSource
-// logs a store failure as a warning, and never a secret.
-func cacheLogger(w io.Writer, name string) *slog.Logger {
-	return slog.New(&cacheHandler{w: w, name: name})
+// cacheHooks reports on w what goes wrong with the cache, from the
+// TokenSource's store events (which never carry a token): a failed store
+// call, or a kept record that cannot be used. A call that a cancelled ctx
+// cut short is not reported: Close cancels the background save and then
+// saves itself, and an interrupt cancels the whole run.
+func cacheHooks(w io.Writer, name string) cryptofuse.Hooks {
+	var mu sync.Mutex // events arrive from the TokenSource's goroutines
+	return cryptofuse.Hooks{Store: func(ev cryptofuse.StoreEvent) {
+		var what string
+		switch {
+		case ev.Outcome == cryptofuse.StoreUnusable:
+			what = "the kept token is not usable (a new one is issued)"
+		case ev.Outcome != cryptofuse.StoreError, errors.Is(ev.Err, context.Canceled):
+			return
+		default:
+			what = ev.Op + " failed"
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if ev.Err != nil {
+			fmt.Fprintf(w, "%s: -cache: %s: %v\n", name, what, ev.Err)
+		} else {
+			fmt.Fprintf(w, "%s: -cache: %s\n", name, what)
+		}
+	}}
 }
-
-// cacheHandler prints warnings and errors as one line each: "NAME: -cache:
-// message (key=value ...)".
-type cacheHandler struct {
-	w     io.Writer
-	name  string
-	attrs []slog.Attr
-}
-
-func (h *cacheHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
-
-func (h *cacheHandler) Handle(_ context.Context, r slog.Record) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: -cache: %s", h.name, strings.TrimPrefix(r.Message, "cryptofuse: "))
-	sep := " ("
-	add := func(a slog.Attr) bool {
-		fmt.Fprintf(&b, "%s%s=%v", sep, a.Key, a.Value.Resolve())
-		sep = ", "
-		return true
-	}
-	for _, a := range h.attrs {
-		add(a)
-	}
-	r.Attrs(add)
-	if sep == ", " {
-		b.WriteString(")")
-	}
-	b.WriteString("\n")
-	_, err := io.WriteString(h.w, b.String())
-	return err
-}
-
-func (h *cacheHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return &cacheHandler{w: h.w, name: h.name, attrs: append(h.attrs[:len(h.attrs):len(h.attrs)], as...)}
-}
-
-func (h *cacheHandler) WithGroup(string) slog.Handler { return h }
