@@ -28,8 +28,9 @@ import (
 // directory that its group or others can write, refuses a record file that
 // they can write, does not follow a symbolic link at a record's path (nor
 // open anything but a regular file there: a FIFO cannot hang it), and reads
-// at most 1 MiB of a file. What it refuses is an error, not
-// a miss; the next Put replaces it.
+// at most 1 MiB of a file. What it refuses is an error, not a miss (the
+// TokenSource logs it and treats it as one); the next Put replaces a refused
+// record file.
 //
 // Keys are file names: one to 200 characters from [A-Za-z0-9._-], not
 // starting with a dot (the TokenSource's keys are "cryptofuse-v1-" and hex
@@ -59,7 +60,7 @@ const maxDirFileSize = 1 << 20
 // and DirStore's own files add a prefix.
 const maxDirKeyLen = 200
 
-// ErrStoreMiss is for Get; these are the causes DirStore reports itself.
+// The causes of DirStore's own refusals, wrapped in its errors.
 var (
 	errDirKey      = errors.New("key is not usable as a file name")
 	errDirNotFile  = errors.New("not a regular file (a symbolic link, a FIFO, a directory?)")
@@ -84,7 +85,7 @@ func (d DirStore) path(key string) (string, error) {
 	return filepath.Join(d.dir(), key), nil
 }
 
-// dir is the directory, "." for the empty DirStore.
+// dir is the directory: "." (the working directory) for DirStore("").
 func (d DirStore) dir() string {
 	if d == "" {
 		return "."

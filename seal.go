@@ -57,6 +57,19 @@ type retired struct {
 	RevokeAt time.Time `json:"revoke_at"`
 }
 
+// Format implements [fmt.Formatter]: every verb prints a summary that shows
+// no token, for a record and for a retired token alike (value receivers, so
+// that a value formats this way too).
+func (r record) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "cryptofuse.record{V:%d, Origin:%q, ClientID:%q, Scope:%q, Token:%v, Issued:%s, Gen:%d, Retired:%v}",
+		r.V, r.Origin, r.ClientID, r.Scope, r.Token, r.Issued.Format(time.RFC3339), r.Gen, r.Retired)
+}
+
+// Format implements [fmt.Formatter]; see record's.
+func (r retired) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "{Token:%s, RevokeAt:%s}", redactedOrEmpty(r.Token), r.RevokeAt.Format(time.RFC3339))
+}
+
 // sealParams derives the store identity and the sealing AEAD of a client:
 // the store key, the scope string records name, and AES-256-GCM under
 // HKDF-SHA256(client secret). NewClient calls it once.
