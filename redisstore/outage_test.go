@@ -264,3 +264,26 @@ func settledGoroutines() int {
 	}
 	return n
 }
+
+// TestWatchPolls changes the record behind the store's back (a SET with no
+// change notice, as when a notice is lost) and checks that the watch's
+// poll finds the change.
+func TestWatchPolls(t *testing.T) {
+	addr := redisAddr(t)
+	rdb := newClient(t, addr)
+	prefix := testPrefix(t)
+	s := redisstore.New(rdb, redisstore.WithPrefix(prefix), redisstore.WithPollInterval(100*time.Millisecond))
+	ch, err := s.Watch(t.Context(), "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Set(t.Context(), prefix+"{k}", "unannounced", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, ch, "a SET without a notice")
+	drain(ch)
+	if err := rdb.Del(t.Context(), prefix+"{k}").Err(); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, ch, "a DEL without a notice")
+}
