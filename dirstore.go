@@ -130,7 +130,7 @@ func (d DirStore) Put(ctx context.Context, key string, data []byte) error {
 		if err := d.mkdir(); err != nil {
 			return err
 		}
-		return replaceFile(ctx, p, data)
+		return replaceFile(ctx, p, data, true)
 	})
 	if err != nil {
 		return dirError("put", key, err)
@@ -225,9 +225,11 @@ func readOwnFile(p string) ([]byte, error) {
 }
 
 // replaceFile writes data to a temporary file beside p (mode 0600), syncs it
-// and renames it over p. On any failure the temporary file is removed and p
-// is left as it was.
-func replaceFile(ctx context.Context, p string, data []byte) (err error) {
+// when durable, and renames it over p. On any failure the temporary file is
+// removed and p is left as it was. Records are durable; locks and members
+// are not (they mean nothing after the machine restarts), which makes them
+// cheap.
+func replaceFile(ctx context.Context, p string, data []byte, durable bool) (err error) {
 	dir, base := filepath.Split(p)
 	f, err := os.CreateTemp(dir, ".tmp-"+base+"-*")
 	if err != nil {
@@ -246,8 +248,10 @@ func replaceFile(ctx context.Context, p string, data []byte) (err error) {
 	if err := f.Chmod(0o600); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return err
+	if durable {
+		if err := f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
@@ -258,7 +262,9 @@ func replaceFile(ctx context.Context, p string, data []byte) (err error) {
 	if err := os.Rename(tmp, p); err != nil {
 		return err
 	}
-	syncDir(dir)
+	if durable {
+		syncDir(dir)
+	}
 	return nil
 }
 
