@@ -31,6 +31,9 @@ type tokenServer struct {
 	rejectAll  bool          // the API answers 401 to every token
 	rejected   map[string]bool
 	tokenReqs  int
+	repeat     bool // answer with the last token issued again
+	deaf       bool // a held token request ignores its ctx
+	revokeFail int  // answer this many revocations with 503
 }
 
 func newTokenServer(expiresIn int) *tokenServer { return &tokenServer{expiresIn: expiresIn} }
@@ -80,8 +83,12 @@ func (s *tokenServer) RoundTrip(r *http.Request) (*http.Response, error) {
 			}
 		}
 		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.revokeFail > 0 {
+			s.revokeFail--
+			return answerWith(503, ""), nil
+		}
 		s.revoked = append(s.revoked, form.Get("token"))
-		s.mu.Unlock()
 		return answerWith(200, ""), nil
 	default:
 		return s.api(r, string(body)), nil
@@ -94,9 +101,16 @@ func (s *tokenServer) token(r *http.Request) (*http.Response, error) {
 	delay, hold := s.delay, s.hold
 	s.mu.Unlock()
 	if hold != nil {
+		s.mu.Lock()
+		deaf := s.deaf
+		s.mu.Unlock()
+		var done <-chan struct{}
+		if !deaf {
+			done = r.Context().Done()
+		}
 		select {
 		case <-hold:
-		case <-r.Context().Done():
+		case <-done:
 			return nil, r.Context().Err()
 		}
 	}
@@ -116,6 +130,9 @@ func (s *tokenServer) token(r *http.Request) (*http.Response, error) {
 		return answerWith(503, `{"error": "temporarily_unavailable"}`), nil
 	}
 	tok := fmt.Sprintf("AT-%d-0123456789abcdef", len(s.issued)+1)
+	if s.repeat && len(s.issued) > 0 {
+		tok = s.issued[len(s.issued)-1]
+	}
 	s.issued = append(s.issued, tok)
 	exp := ""
 	if s.expiresIn > 0 {

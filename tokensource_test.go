@@ -20,11 +20,15 @@ import (
 func TestTokenSource_BadPolicy(t *testing.T) {
 	t.Parallel()
 	c := newTokenServer(3600).client(t)
-	for _, p := range []TokenPolicy{{RefreshBefore: -1}, {MaxAge: -time.Second}, {RevokeAfter: -time.Minute}} {
+	for _, p := range []TokenPolicy{{RefreshBefore: -1}, {MaxAge: -time.Second}, {RevokeAfter: -time.Minute},
+		{MaxAge: time.Nanosecond}, {MaxAge: time.Second - 1}} {
 		_, err := c.TokenSource(p)
 		if !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("TokenSource(%+v): got %v, want ErrInvalidConfig", p, err)
 		}
+	}
+	if _, err := c.TokenSource(TokenPolicy{MaxAge: time.Second}); err != nil {
+		t.Errorf("TokenSource(MaxAge 1s): got %v, want nil", err)
 	}
 }
 
