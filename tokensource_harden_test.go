@@ -354,8 +354,8 @@ type tokenHandler struct {
 }
 
 func (h *tokenHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h *tokenHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h *tokenHandler) WithGroup(string) slog.Handler           { return h }
+func (h *tokenHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *tokenHandler) WithGroup(string) slog.Handler            { return h }
 func (h *tokenHandler) Handle(context.Context, slog.Record) error {
 	if ts := h.ts.Load(); ts != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
