@@ -3,6 +3,8 @@ package redisstore_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -81,6 +83,62 @@ func BenchmarkLockUnlock(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkWatch measures how long after a change the watchers of 10
+// clients (the instances of a fleet) hear of it: p50, p99 and max over
+// every watcher and change, from the start of the writer's Put. Notify
+// changes the record with Put (the change notice works); Poll with a SET
+// that announces nothing (the notice was lost), so that only the poll,
+// every 200 ms here, finds it.
+func BenchmarkWatch(b *testing.B) {
+	addr := redisAddr(b)
+	const watchers = 10
+	const poll = 200 * time.Millisecond
+	for _, lost := range []bool{false, true} {
+		name := map[bool]string{false: "Notify", true: "Poll"}[lost]
+		b.Run(name, func(b *testing.B) {
+			prefix := testPrefix(b)
+			rdb := newClient(b, addr)
+			writer := redisstore.New(rdb, redisstore.WithPrefix(prefix))
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var chans []<-chan struct{}
+			for range watchers {
+				s := redisstore.New(newClient(b, addr), redisstore.WithPrefix(prefix), redisstore.WithPollInterval(poll))
+				ch, err := s.Watch(ctx, "k")
+				if err != nil {
+					b.Fatal(err)
+				}
+				chans = append(chans, ch)
+			}
+			var lat []time.Duration
+			for i := 0; b.Loop(); i++ {
+				for _, ch := range chans {
+					drain(ch)
+				}
+				record := fmt.Appendf(nil, "record %d", i)
+				start := time.Now()
+				var err error
+				if lost {
+					err = rdb.Set(ctx, prefix+"{k}", record, 0).Err()
+				} else {
+					err = writer.Put(ctx, "k", record)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, ch := range chans {
+					<-ch
+					lat = append(lat, time.Since(start))
+				}
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+			b.ReportMetric(float64(lat[len(lat)-1].Microseconds()), "max-µs")
 		})
 	}
 }
