@@ -7,7 +7,8 @@
 //	store := redisstore.New(rdb)
 //
 // The records it keeps are sealed by the TokenSource (AES-256-GCM under a
-// key derived from the client secret); a Redis dump holds no usable token.
+// key derived from the client secret): without that secret, a Redis dump
+// holds no usable token.
 //
 // # Keys
 //
@@ -42,8 +43,9 @@
 // implement Redlock, and a lock is only as exclusive as the primary is
 // durable.
 //
-// It needs Lua scripting (EVAL, EVALSHA; Redis 5 or later, any Valkey)
-// and PUBLISH/SUBSCRIBE, and no module.
+// It needs Lua scripting (EVAL, EVALSHA, and TIME inside a script: Redis
+// 3.2 or later, any Valkey; CI tests Redis 7.0) and PUBLISH/SUBSCRIBE, and
+// no module.
 //
 // # Contexts and failures
 //
@@ -59,11 +61,12 @@
 // # Traffic
 //
 // Get, Put, Delete, Lock, Unlock, Join and Leave are one round trip each
-// (Put, Delete and the others run as Lua scripts). Each Watch holds one
-// connection in SUBSCRIBE mode and, every poll interval ([WithPollInterval],
-// 10 s by default), sends a PING on it and a GET, so that a notification
-// lost to a broken connection is made up for within the interval. A warm
-// TokenSource sends no command at all.
+// (all but Get run as Lua scripts, by EVALSHA; the first run of a script
+// on a server that does not know it yet takes a second, EVAL). Each Watch
+// holds one connection in SUBSCRIBE mode and, every poll interval
+// ([WithPollInterval], 10 s by default), sends a PING on it and a GET, so
+// that a notification lost to a broken connection is made up for within
+// the interval. A warm TokenSource sends no command at all.
 package redisstore
 
 import (
