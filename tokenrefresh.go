@@ -105,6 +105,28 @@ func (ts *TokenSource) fly(f *flight, reason TokenReason, loadStore bool) {
 	}
 }
 
+// reasonFor names why a refresh starts.
+func reasonFor(e *entry, valid, rotate bool) TokenReason {
+	switch {
+	case rotate:
+		return ReasonRotate
+	case e == nil:
+		return ReasonFirst
+	case e.rejected.Load():
+		return ReasonRejected
+	case !valid:
+		return ReasonExpired
+	case e.aged:
+		return ReasonMaxAge
+	}
+	return ReasonRefresh
+}
+
+// valid reports whether e may still be used at now.
+func (e *entry) valid(now time.Time) bool {
+	return !e.rejected.Load() && (e.expiry.IsZero() || now.Before(e.expiry))
+}
+
 // reasonText is how the log names a reason; it predates [TokenReason].
 func reasonText(r TokenReason) string {
 	switch r {

@@ -293,28 +293,6 @@ func (ts *TokenSource) slowToken(ctx context.Context, rotate bool) (*entry, erro
 	}
 }
 
-// reasonFor names why a refresh starts.
-func reasonFor(e *entry, valid, rotate bool) TokenReason {
-	switch {
-	case rotate:
-		return ReasonRotate
-	case e == nil:
-		return ReasonFirst
-	case e.rejected.Load():
-		return ReasonRejected
-	case !valid:
-		return ReasonExpired
-	case e.aged:
-		return ReasonMaxAge
-	}
-	return ReasonRefresh
-}
-
-// valid reports whether e may still be used at now.
-func (e *entry) valid(now time.Time) bool {
-	return !e.rejected.Load() && (e.expiry.IsZero() || now.Before(e.expiry))
-}
-
 // Rotate replaces the token now, whatever its age: it issues a new token
 // and waits for it, as long as ctx allows, and returns it. It always asks
 // the server, also as the first call of a TokenSource with a Store (a
