@@ -91,3 +91,12 @@ func (p TokenPolicy) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "cryptofuse.TokenPolicy{RefreshBefore:%v, MaxAge:%v, RevokeAfter:%v, RevokeOnClose:%t, Store:%s}",
 		p.RefreshBefore, p.MaxAge, p.RevokeAfter, p.RevokeOnClose, store)
 }
+
+// LogValue implements [slog.LogValuer]: a TokenSource logged with any
+// handler (JSON included) is the summary Format prints.
+func (ts TokenSource) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(ts)) }
+
+// LogValue implements [slog.LogValuer]: a TokenPolicy logged with any
+// handler (JSON included) is the summary Format prints, never its Store's
+// fields.
+func (p TokenPolicy) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(p)) }

@@ -54,12 +54,17 @@ func TestTokenSource_Format(t *testing.T) {
 				}
 			})
 		}
+		var logged bytes.Buffer
+		jl := slog.New(slog.NewJSONHandler(&logged, nil))
+		wg.Go(func() { jl.Info("x", "ts", ts, "value", *ts, "policy", ts.policy) })
 		close(hold) // the refresh completes while formatting runs
 		wg.Wait()
 		synctest.Wait()
 		_, issued, _ := srv.counts()
 		require.Len(t, issued, 2, "a refresh ran")
 		secrets := append(issued, testSecret, store.Password, strings.TrimPrefix(ts.c.authorization[0], "Basic "))
+		assertNoSecret(t, logged.String(), secrets...)
+		assert.Contains(t, logged.String(), "credStore", "the JSON log names the policy")
 		outs.Range(func(k, v any) bool {
 			s := v.(string)
 			assertNoSecret(t, s, secrets...)
