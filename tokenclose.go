@@ -3,6 +3,7 @@ package cryptofuse
 import (
 	"context"
 	"errors"
+	"sync"
 )
 
 // Close stops the TokenSource: it cancels a refresh in flight and every
@@ -51,15 +52,7 @@ func (ts *TokenSource) Close(ctx context.Context) error {
 	// Background work ends now: the token request and store calls are
 	// canceled; a revocation under way may finish, within ctx.
 	stop := context.AfterFunc(ctx, ts.finishCancel)
-	waited := make(chan struct{})
-	go func() {
-		ts.wg.Wait()
-		close(waited)
-	}()
-	select {
-	case <-waited:
-	case <-ctx.Done():
-	}
+	quiet := waitCtx(ctx, &ts.wg) // no background goroutine is left to start a store call
 	stop()
 	ts.finishCancel()
 
@@ -107,8 +100,34 @@ func (ts *TokenSource) Close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	if ts.policy.Store != nil && cur != nil {
-		ts.writeStore(ctx, cur, ts.policy.RevokeOnClose || cur.rejected.Load())
+	if ts.policy.Store != nil {
+		// The last write, and the wait for store calls still running
+		// (canceled, they end at once unless the store ignores its ctx),
+		// share one store deadline.
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		defer cancel()
+		if cur != nil {
+			ts.writeStore(sctx, cur, ts.policy.RevokeOnClose || cur.rejected.Load())
+		}
+		if quiet {
+			waitCtx(sctx, &ts.storeWG)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// waitCtx waits for wg, or until ctx is done; it reports whether wg was
+// done.
+func waitCtx(ctx context.Context, wg *sync.WaitGroup) bool {
+	waited := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(waited)
+	}()
+	select {
+	case <-waited:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

@@ -123,6 +123,7 @@ type tsState struct {
 	finishCancel context.CancelFunc
 	done         chan struct{} // closed by Close
 	wg           sync.WaitGroup
+	storeWG      sync.WaitGroup // every store call's goroutine
 	key          string // the store key; "" without a Store
 
 	mu       sync.Mutex

@@ -687,3 +687,39 @@ func TestTokenSource_Hooks(t *testing.T) {
 		assert.Contains(t, buf.String(), `hook panicked; recovered" hook=TokenObtained`)
 	})
 }
+
+// cleanupStore is a store whose first Put waits for its ctx, and then takes
+// a moment to clean up (a temporary file removed, say) before it returns.
+type cleanupStore struct {
+	*memStore
+	puts     atomic.Int64
+	finished atomic.Bool
+}
+
+func (s *cleanupStore) Put(ctx context.Context, key string, data []byte) error {
+	if s.puts.Add(1) > 1 {
+		return s.memStore.Put(ctx, key, data)
+	}
+	<-ctx.Done()
+	time.Sleep(10 * time.Millisecond)
+	s.finished.Store(true)
+	return ctx.Err()
+}
+
+// Close returns only once the store calls it canceled have returned (for a
+// store that honours its ctx): nothing of the TokenSource runs after it.
+func TestTokenSource_CloseWaitsForCanceledStoreCalls(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := newTokenServer(3600)
+		store := &cleanupStore{memStore: &memStore{}}
+		ts, err := srv.client(t).TokenSource(TokenPolicy{Store: store})
+		require.NoError(t, err)
+		mustToken(t, ts)
+		synctest.Wait() // the save waits for its ctx
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		require.NoError(t, ts.Close(ctx))
+		assert.True(t, store.finished.Load(), "a store call still ran after Close")
+	})
+}

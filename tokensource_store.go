@@ -28,13 +28,17 @@ var (
 // storeCall runs call on a goroutine of its own with ctx bounded by
 // storeTimeout, and returns its error, or an error as soon as the deadline
 // passes or ctx is done. A panic in call is recovered as an error. The
+// goroutine is counted in ts.storeWG, which Close waits for (within its
+// ctx and storeTimeout): a store that honours its ctx is done by then. The
 // goroutine of a call that ignores its ctx and never returns is left
 // behind: nothing can end it.
 func (ts *TokenSource) storeCall(ctx context.Context, call func(context.Context) error) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	done := make(chan error, 1)
+	ts.storeWG.Add(1)
 	go func() {
+		defer ts.storeWG.Done()
 		defer func() {
 			if r := recover(); r != nil {
 				done <- errStorePanic
