@@ -124,7 +124,7 @@ type tsState struct {
 	done         chan struct{} // closed by Close
 	wg           sync.WaitGroup
 	storeWG      sync.WaitGroup // every store call's goroutine
-	key          string // the store key; "" without a Store
+	key          string         // the store key; "" without a Store
 
 	mu       sync.Mutex
 	closed   bool
