@@ -6,18 +6,20 @@ import (
 	"sync"
 )
 
-// Close stops the TokenSource: it cancels a refresh in flight and every
-// background store call, stops every timer and lets no goroutine of its
-// own survive (a store call that ignores its ctx is abandoned, see
-// [TokenStore]). Then it spends ctx first on revocations (RFC 7009): the
-// replaced and rejected tokens still waiting for RevokeAfter, those whose
-// RevokeAfter revocation failed, any token that arrived after Close
-// canceled its request, and with RevokeOnClose the current token and every
-// replaced one not yet revoked. Each token is revoked once; expired ones
-// are forgotten. A RevokeAfter revocation already under way is let finish
-// within ctx. Last, with a Store, it makes the store match: the record is
-// deleted when the current token was revoked or rejected, or else the
-// newest token is saved if it was not yet.
+// Close stops the TokenSource. It cancels a refresh in flight and every
+// background store call, stops every timer, and waits for its goroutines
+// within ctx, so that none survives it (only a store call that ignores its
+// ctx is abandoned, at the store deadline).
+//
+// Then it spends ctx first on revocations (RFC 7009): the replaced and
+// rejected tokens still waiting for RevokeAfter, those whose RevokeAfter
+// revocation failed, any token that arrived after Close canceled its
+// request, and with RevokeOnClose the current token and every replaced one
+// not yet revoked. Each token is revoked once; expired ones are forgotten.
+// A RevokeAfter revocation already under way is let finish within ctx.
+// Last, with a Store, it makes the store match, within ctx and the 5 s
+// store deadline: the record is deleted when the current token was revoked
+// or rejected, or else the newest token is saved if it was not yet.
 //
 // Revocation errors are joined and returned; store failures are logged.
 // Afterwards Token, Rotate and the Transport return [ErrClosed]. Close is

@@ -48,9 +48,14 @@ type TokenPolicy struct {
 	// or rejected one not yet revoked and not yet expired.
 	RevokeOnClose bool
 	// Store keeps the current token outside the process, sealed (see
-	// [TokenStore]): a stored token that still belongs to this client and
-	// has not expired is used without a request, and every new token is
-	// stored, in the background. nil keeps it in memory only.
+	// [TokenStore]): a stored token that still belongs to this client,
+	// origin and scope set, can travel in a header and has not expired is
+	// used without a request, and every new token is stored, in the
+	// background. A token that is revoked on Close or rejected leaves the
+	// store. Every store call has a 5 s deadline (never past the caller's)
+	// and runs on a goroutine of its own: a store that fails, hangs or
+	// panics costs a logged failure (and the wait until the deadline), never
+	// a failed or hung call. nil keeps the token in memory only.
 	Store TokenStore
 }
 
