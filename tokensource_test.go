@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -33,18 +34,24 @@ func TestTokenSource_BadPolicy(t *testing.T) {
 }
 
 // TokenSource sends nothing; the first Token issues one token, and later
-// calls while it is fresh send nothing and allocate nothing.
+// calls while it is fresh send nothing, allocate nothing and read no clock,
+// with every hook set.
 //
 // Not parallel: testing.AllocsPerRun refuses to run beside parallel tests.
 func TestTokenSource_SteadyState(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := newTokenServer(3600)
-		ts := srv.source(t, TokenPolicy{})
+		var reads atomic.Int64
+		now := func() time.Time { reads.Add(1); return time.Now() }
+		hooks := Hooks{TokenObtained: func(TokenEvent) {}, Store: func(StoreEvent) {}, Invalidated: func(InvalidateEvent) {}}
+		ts := srv.source(t, TokenPolicy{Store: &memStore{}}, withClock(clock{now: now}), WithHooks(hooks))
 		if n, _, _ := srv.counts(); n != 0 {
 			t.Fatalf("token requests after TokenSource: got %d, want 0", n)
 		}
 		first := mustToken(t, ts)
+		synctest.Wait()
 		ctx := context.Background()
+		before := reads.Load()
 		allocs := testing.AllocsPerRun(1000, func() {
 			if tok, err := ts.Token(ctx); err != nil || tok.AccessToken != first {
 				t.Fatalf("Token: got %v, %v", tok, err)
@@ -52,6 +59,9 @@ func TestTokenSource_SteadyState(t *testing.T) {
 		})
 		if allocs != 0 {
 			t.Errorf("allocations per Token on a fresh token: got %v, want 0", allocs)
+		}
+		if n := reads.Load() - before; n != 0 {
+			t.Errorf("clock reads by Token on a fresh token: got %d, want 0", n)
 		}
 		if n, _, _ := srv.counts(); n != 1 {
 			t.Errorf("token requests: got %d, want 1", n)
