@@ -132,7 +132,13 @@ func run(ctx context.Context, env *setup.Env, cfg config, out io.Writer) error {
 	if err := expect(ctx, env, out, "new token", tok.AccessToken, true, ""); err != nil {
 		return err
 	}
-	return ts.Close(ctx)
+	// Close tries once more to revoke a replaced token whose revocation
+	// failed, and reports what still fails: the job has its new token, and
+	// the old one expires on its own.
+	if err := ts.Close(ctx); err != nil {
+		fmt.Fprintf(out, "closing        %v; left to expire\n", err)
+	}
+	return nil
 }
 
 // expect checks, with introspection, that token is active or not, and says

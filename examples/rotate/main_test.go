@@ -60,6 +60,7 @@ func TestRun_RevokeFails(t *testing.T) {
 	require.NoError(t, run(context.Background(), env, config{Grace: 10 * time.Millisecond}, &out))
 	assert.Contains(t, out.String(), "old token      still active after the grace period: its revocation failed")
 	assert.Contains(t, out.String(), "new token      accepted")
+	assert.Contains(t, out.String(), "closing        cryptofuse: revoke: 503")
 	assert.Equal(t, 2, env.Fake.Counts().Token, "token requests")
 }
 

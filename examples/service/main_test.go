@@ -111,7 +111,8 @@ func TestDemo(t *testing.T) {
 func TestServe(t *testing.T) {
 	env := fakeEnv(t)
 	rec := &recorder{}
-	cfg := config{RotateEvery: 100 * time.Millisecond, Grace: 50 * time.Millisecond, Every: 10 * time.Millisecond,
+	// MaxAge has a floor of 1 s; rotations come between 3/4 and all of it.
+	cfg := config{RotateEvery: time.Second, Grace: 100 * time.Millisecond, Every: 10 * time.Millisecond,
 		Path: cryptofusetest.ResourcePath, Base: rec}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -123,6 +124,8 @@ func TestServe(t *testing.T) {
 		select {
 		case <-deadline:
 			t.Fatal("not two rotations in 30 s")
+		case err := <-done:
+			t.Fatalf("serve returned early: %v", err)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
