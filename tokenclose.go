@@ -17,9 +17,10 @@ import (
 // request, and with RevokeOnClose the current token and every replaced one
 // not yet revoked. Each token is revoked once; expired ones are forgotten.
 // A RevokeAfter revocation already under way is let finish within ctx.
-// Last, with a Store, it makes the store match, within ctx and the 5 s
-// store deadline: the record is deleted when the current token was revoked
-// or rejected, or else the newest token is saved if it was not yet.
+// With a Store, it makes the store match, within ctx and the 5 s store
+// deadline: the record is deleted (beside the revocations) when the current
+// token is revoked or was rejected, or else the newest token is saved, after
+// the revocations, if it was not yet.
 //
 // Revocation errors are joined and returned; store failures are logged.
 // Afterwards Token, Rotate and the Transport return [ErrClosed]. Close is
@@ -94,6 +95,21 @@ func (ts *TokenSource) Close(ctx context.Context) error {
 	ts.replaced, ts.late = nil, nil
 	ts.mu.Unlock()
 
+	// A revoked or rejected token's record goes whatever the revocations'
+	// outcome: it is deleted beside them, and takes none of their time.
+	var sctx context.Context
+	var deleted chan struct{}
+	store := ts.policy.Store != nil
+	if store && cur != nil && (ts.policy.RevokeOnClose || cur.rejected.Load()) {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithTimeout(ctx, storeTimeout)
+		defer cancel()
+		deleted = make(chan struct{})
+		go func() {
+			defer close(deleted)
+			ts.writeStore(sctx, cur, true)
+		}()
+	}
 	var errs []error
 	for _, r := range revoke {
 		err := ts.c.Revoke(ctx, r.tok.AccessToken, AccessTokenHint)
@@ -102,14 +118,19 @@ func (ts *TokenSource) Close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	if ts.policy.Store != nil {
-		// The last write, and the wait for store calls still running
+	if store {
+		// The last save, and the wait for store calls still running
 		// (canceled, they end at once unless the store ignores its ctx),
 		// share one store deadline.
-		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
-		defer cancel()
-		if cur != nil {
-			ts.writeStore(sctx, cur, ts.policy.RevokeOnClose || cur.rejected.Load())
+		if deleted != nil {
+			<-deleted
+		} else {
+			var cancel context.CancelFunc
+			sctx, cancel = context.WithTimeout(ctx, storeTimeout)
+			defer cancel()
+			if cur != nil {
+				ts.writeStore(sctx, cur, false)
+			}
 		}
 		if quiet {
 			waitCtx(sctx, &ts.storeWG)

@@ -75,9 +75,6 @@ func (ts *TokenSource) fly(f *flight, reason TokenReason, loadStore bool) {
 	}
 	ts.failures, ts.lastErr, ts.nextTry = 0, nil, time.Time{}
 	e := ts.installLocked(tok, reason, issued)
-	if f.stored {
-		ts.savedSeq = e.seq // it is what the store holds
-	}
 	save := ts.policy.Store != nil && !f.stored
 	if save {
 		ts.wg.Add(1)

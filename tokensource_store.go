@@ -153,8 +153,8 @@ func (ts *TokenSource) writeStore(ctx context.Context, e *entry, del bool) {
 		return
 	}
 	defer func() { <-ts.storeLock }()
-	if e.seq < ts.savedSeq || (e.seq == ts.savedSeq && !del) {
-		return
+	if e.seq < ts.savedSeq || (!del && (e.seq == ts.savedSeq || e.reason == ReasonStore)) {
+		return // a newer token was written, or this one is what the store holds
 	}
 	start := ts.c.clock.now()
 	if del {
