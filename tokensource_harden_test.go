@@ -437,6 +437,27 @@ func TestTokenSource_RepeatedToken(t *testing.T) {
 	})
 }
 
+// A token that comes back after it was replaced, while its RevokeAfter
+// revocation waits, is current again: that revocation is dropped.
+func TestTokenSource_TokenComesBack(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := newTokenServer(3600)
+		ts := srv.source(t, TokenPolicy{RevokeAfter: time.Minute})
+		first := mustToken(t, ts)
+		_, err := ts.Rotate(context.Background()) // first waits for RevokeAfter
+		require.NoError(t, err)
+		srv.set(func(s *tokenServer) { s.again = []string{first} })
+		back, err := ts.Rotate(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, first, back.AccessToken, "the server answered with it again")
+		advance(time.Minute)
+		_, issued, revoked := srv.counts()
+		assert.Equal(t, []string{issued[1]}, revoked, "only the token replaced in between")
+		assert.Equal(t, first, mustToken(t, ts))
+	})
+}
+
 // Replaced tokens that have expired are forgotten: 1,000 rotations keep no
 // more than the tokens still alive, and Close revokes only those.
 func TestTokenSource_ReplacedTokensBounded(t *testing.T) {
