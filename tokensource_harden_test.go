@@ -744,3 +744,48 @@ func TestTokenSource_CloseWaitsForCanceledStoreCalls(t *testing.T) {
 		assert.True(t, store.finished.Load(), "a store call still ran after Close")
 	})
 }
+
+// Hooks run with no lock of the TokenSource held: neither ts.mu nor the
+// lock that orders store writes. (One token, one save: nothing else could
+// hold either.)
+func TestTokenSource_HooksRunWithoutLocks(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var ts atomic.Pointer[TokenSource]
+		var held []string
+		var mu sync.Mutex
+		check := func(name string) {
+			s := ts.Load()
+			if s == nil {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !s.mu.TryLock() {
+				held = append(held, name+": ts.mu")
+			} else {
+				s.mu.Unlock()
+			}
+			select {
+			case s.storeLock <- struct{}{}:
+				<-s.storeLock
+			default:
+				held = append(held, name+": storeLock")
+			}
+		}
+		hooks := Hooks{
+			TokenObtained: func(TokenEvent) { check("TokenObtained") },
+			Store:         func(e StoreEvent) { check("Store " + e.Op) },
+		}
+		srv := newTokenServer(3600)
+		source, err := srv.client(t, WithHooks(hooks)).TokenSource(TokenPolicy{Store: &memStore{}})
+		require.NoError(t, err)
+		ts.Store(source)
+		mustToken(t, source)
+		synctest.Wait()
+		require.NoError(t, source.Close(context.Background()))
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Empty(t, held, "hooks called under a lock")
+	})
+}
