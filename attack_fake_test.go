@@ -357,3 +357,5 @@ func TestAttackInjectFaultOncePerTokenEvery(t *testing.T) {
 		t.Errorf("percent-encoded path not faulted: %d", resp.StatusCode)
 	}
 }
+
+func synctestRun(t *testing.T, f func(*testing.T)) { synctest.Test(t, f) }
