@@ -126,7 +126,7 @@ func (c *Client) attempt(ctx context.Context, k call) (int, []byte, error) {
 	if err != nil {
 		return 0, nil, &plainError{msg: k.op, err: err}
 	}
-	req.Header["Authorization"] = c.authorization
+	req.Header["Authorization"] = c.secret.authorization
 	req.Header["Content-Type"] = formContentType
 	req.Header["User-Agent"] = c.userAgent
 

@@ -62,7 +62,7 @@ func TestTokenSource_Format(t *testing.T) {
 		synctest.Wait()
 		_, issued, _ := srv.counts()
 		require.Len(t, issued, 2, "a refresh ran")
-		secrets := append(issued, testSecret, store.Password, strings.TrimPrefix(ts.c.authorization[0], "Basic "))
+		secrets := append(issued, testSecret, store.Password, strings.TrimPrefix(ts.c.secret.authorization[0], "Basic "))
 		assertNoSecret(t, logged.String(), secrets...)
 		assert.Contains(t, logged.String(), "credStore", "the JSON log names the policy")
 		outs.Range(func(k, v any) bool {

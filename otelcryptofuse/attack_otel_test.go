@@ -242,7 +242,10 @@ func TestAttackOtelConcurrent(t *testing.T) {
 					return
 				}
 				c.RevokeAndVerify(context.Background(), tok.AccessToken, "")
-				ts.Invalidate(tok.AccessToken)
+				if _, err := ts.Rotate(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
 				h.all(t)
 			}
 			ts.Close(context.Background())
