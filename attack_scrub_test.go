@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -226,11 +227,20 @@ func TestAttackScrubKeepsContextIdentity(t *testing.T) {
 func TestAttackFormatEverything(t *testing.T) {
 	srv := cryptofusetest.NewServer(atkID, atkSecret)
 	defer srv.Close()
+	var mu sync.Mutex // the hooks run on the TokenSource's goroutines too
 	var attempts []cryptofuse.AttemptEvent
 	var tokEvs []cryptofuse.TokenEvent
 	hooks := cryptofuse.Hooks{
-		Attempt:       func(e cryptofuse.AttemptEvent) { attempts = append(attempts, e) },
-		TokenObtained: func(e cryptofuse.TokenEvent) { tokEvs = append(tokEvs, e) },
+		Attempt: func(e cryptofuse.AttemptEvent) {
+			mu.Lock()
+			defer mu.Unlock()
+			attempts = append(attempts, e)
+		},
+		TokenObtained: func(e cryptofuse.TokenEvent) {
+			mu.Lock()
+			defer mu.Unlock()
+			tokEvs = append(tokEvs, e)
+		},
 	}
 	cl := atkClient(t, srv.URL, cryptofuse.WithHooks(hooks))
 	ts, err := cl.TokenSource(cryptofuse.TokenPolicy{RevokeOnClose: true})
@@ -251,19 +261,22 @@ func TestAttackFormatEverything(t *testing.T) {
 	atkFormatAll(t, "TokenPolicy", cryptofuse.TokenPolicy{RevokeOnClose: true}, secrets...)
 	atkFormatAll(t, "Hooks", hooks, secrets...)
 	atkFormatAll(t, "&Hooks", &hooks, secrets...)
-	for _, e := range attempts {
+	mu.Lock()
+	seenAttempts, seenTokens := append([]cryptofuse.AttemptEvent(nil), attempts...), append([]cryptofuse.TokenEvent(nil), tokEvs...)
+	mu.Unlock()
+	for _, e := range seenAttempts {
 		atkFormatAll(t, "AttemptEvent", e, secrets...)
 		atkFormatAll(t, "*AttemptEvent", &e, secrets...)
 	}
-	for _, e := range tokEvs {
+	for _, e := range seenTokens {
 		atkFormatAll(t, "TokenEvent", e, secrets...)
 	}
 	in, _ := cl.Introspect(context.Background(), access)
 	atkFormatAll(t, "*Introspection", in, secrets...)
 	opt := cryptofuse.WithBaseURL(srv.URL)
 	atkFormatAll(t, "Option", opt, secrets...)
-	if len(attempts) == 0 { // TokenObtained: see attack_fail_test.go
-		t.Errorf("attempts %d tokEvs %d", len(attempts), len(tokEvs))
+	if len(seenAttempts) == 0 || len(seenTokens) == 0 {
+		t.Errorf("attempts %d, token events %d: want some of each", len(seenAttempts), len(seenTokens))
 	}
 	if err := ts.Close(context.Background()); err != nil {
 		t.Error(err)
