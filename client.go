@@ -1,6 +1,7 @@
 package cryptofuse
 
 import (
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,8 +28,11 @@ type Client struct {
 
 	// Header values computed once in NewClient and shared, read-only, by
 	// every request.
-	authorization []string // "Basic " + base64(enc(id) ":" enc(secret))
-	userAgent     []string
+	// secret holds what the credentials give: behind a pointer, so that
+	// even fmt's bad-verb path (%p of a Client value, which bypasses
+	// Format) prints an address, not the credentials.
+	secret    *clientCreds
+	userAgent []string
 
 	tokenForm string // the client_credentials request body
 
@@ -46,10 +50,13 @@ type Client struct {
 	hooks      Hooks        // WithHooks; nil fields are skipped
 	server     serverAddr   // the endpoints' host and port, for AttemptEvent
 
-	// redact holds the client secret and the base64 text of the Basic
-	// credentials (clientSecrets in scrub.go), for the scrubber that cleans
-	// server and transport text before it reaches an error or a log line.
-	redact []string
+	// The store identity of sealParams (seal.go): the key of this client's
+	// records, the scope set they name, and the AEAD that seals them
+	// (AES-256-GCM under a key derived from the secret). Format never
+	// prints them.
+	sealKeyName string
+	sealScope   string
+	seal        cipher.AEAD
 }
 
 // NewClient returns a Client for the OAuth2 client with the given credentials
@@ -106,9 +113,15 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 	}
 
 	creds := wire.BasicCredentials(clientID, clientSecret) // RFC 6749 §2.3.1
-	c.authorization = []string{"Basic " + creds}
-	c.redact = clientSecrets(clientID, clientSecret)
+	c.secret = &clientCreds{
+		authorization: []string{"Basic " + creds},
+		redact:        clientSecrets(clientID, clientSecret),
+	}
 	c.introspectURL = base + "/o/introspect/"
+	c.sealKeyName, c.sealScope, c.seal, err = sealParams(base, clientID, clientSecret, cfg.scopes)
+	if err != nil {
+		return nil, err
+	}
 
 	if cfg.httpClient == nil {
 		c.hc = defaultHTTPClient()
@@ -203,4 +216,13 @@ func tokenForm(scopes []string) string {
 // them.
 func (c Client) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "cryptofuse.Client{BaseURL:%q, ClientID:%q, ClientSecret:%s}", c.baseURL, c.clientID, redacted)
+}
+
+// clientCreds is what a Client derives from its credentials.
+type clientCreds struct {
+	authorization []string // "Basic " + base64(enc(id) ":" enc(secret))
+	// redact holds the client secret and the base64 text of the Basic
+	// credentials (clientSecrets in scrub.go), for the scrubber that cleans
+	// server and transport text before it reaches an error or a log line.
+	redact []string
 }

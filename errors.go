@@ -119,8 +119,11 @@ func (e *bareError) Error() string   { return prefix + e.msg }
 // and scrubbed of the client secret and of the tokens the call sent or
 // received (a value shorter than 4 characters only where it stands as a
 // word of its own: a token "x" is not cut out of "x509"); Error() never
-// includes the raw body. Scrubbing changes text only: the cause that Unwrap
-// gives is still seen by errors.Is and errors.As.
+// includes the raw body. Scrubbing changes text, not what an error is:
+// errors.Is and the retry decision see every cause, and errors.As every
+// cause but one whose own text holds a secret (a cause that echoes the
+// token, such as a *url.Error quoting a malformed status line): handing
+// that one out would hand out the secret with it.
 //
 // Use [errors.Is] with the sentinels ([ErrInvalidClient] and the others) to
 // test Code, and [errors.As] to read the fields.

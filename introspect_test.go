@@ -43,7 +43,7 @@ func TestIntrospect_Wire(t *testing.T) {
 		{"path", got.path, introspectPath},
 		{"body", got.body, "token=" + url.QueryEscape("a+b/c=d&e f%")},
 		{"Content-Type", got.contentType, "application/x-www-form-urlencoded"},
-		{"Authorization", got.auth, c.authorization[0]},
+		{"Authorization", got.auth, c.secret.authorization[0]},
 	} {
 		if chk.got != chk.want {
 			t.Errorf("%s: got %q, want %q", chk.name, chk.got, chk.want)

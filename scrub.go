@@ -21,7 +21,7 @@ const redacted = scrub.Redacted
 // scrubber returns a function that replaces the client secret and the given
 // tokens, in every form internal/scrub lists, in text.
 func (c *Client) scrubber(tokens ...string) func(string) string {
-	return scrub.New(append(slices.Clip(c.redact), tokens...)...).String
+	return scrub.New(append(slices.Clip(c.secret.redact), tokens...)...).String
 }
 
 // scrubbed returns err with its text scrubbed by sc, without changing what

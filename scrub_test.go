@@ -81,7 +81,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			t.Cleanup(srv.Close)
 			c, err := NewClient(testID, secret, WithBaseURL(srv.URL))
 			require.NoError(t, err)
-			creds := c.authorization[0][len("Basic "):]
+			creds := c.secret.authorization[0][len("Basic "):]
 
 			// Token first: it cannot scrub a token it was never given, and the
 			// server has seen none yet. RotateToken's issue step can, and must.

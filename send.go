@@ -126,7 +126,7 @@ func (c *Client) attempt(ctx context.Context, k call) (int, []byte, error) {
 	if err != nil {
 		return 0, nil, &plainError{msg: k.op, err: err}
 	}
-	req.Header["Authorization"] = c.authorization
+	req.Header["Authorization"] = c.secret.authorization
 	req.Header["Content-Type"] = formContentType
 	req.Header["User-Agent"] = c.userAgent
 
@@ -227,18 +227,4 @@ func drainAndClose(body io.ReadCloser, atEOF bool) {
 		return
 	}
 	drain.Close(body)
-}
-
-// logDebug and logWarn write a TokenSource's log lines through the client's
-// logger, if any. Their attributes never hold a token.
-func (c *Client) logDebug(ctx context.Context, msg string, attrs ...slog.Attr) {
-	if c.logger != nil {
-		c.logger.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
-	}
-}
-
-func (c *Client) logWarn(ctx context.Context, msg string, err error, attrs ...slog.Attr) {
-	if c.logger != nil {
-		c.logger.LogAttrs(ctx, slog.LevelWarn, msg, append(attrs, slog.String("error", err.Error()))...)
-	}
 }

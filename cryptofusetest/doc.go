@@ -52,7 +52,7 @@
 //				time.Sleep(time.Minute) // fake time: returns at once
 //				synctest.Wait()         // let the timers of this instant run
 //			}
-//			// srv.Counts().Token == 144, srv.Counts().Revoke == 143
+//			// 144 to 192 tokens issued (MaxAge is jittered), each but the last revoked
 //		})
 //	}
 //
