@@ -188,3 +188,44 @@ func ExampleHooks() {
 	// Output:
 	// first: 1 rotate: 1
 }
+
+// A service keeps one token for all its calls to the API: rotated hourly,
+// each replaced token revoked a minute later, what is left revoked on
+// shutdown, and kept (sealed) in a directory so that a restart mints
+// nothing. This is the README's snippet.
+func ExampleTokenSource_service() {
+	srv := cryptofusetest.NewServer("my-service", "my-secret")
+	defer srv.Close()
+	stateDir, err := os.MkdirTemp("", "cryptofuse-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(stateDir)
+	c, err := cryptofuse.NewClient("my-service", "my-secret", cryptofuse.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	apiBase := srv.URL
+
+	ts, err := c.TokenSource(cryptofuse.TokenPolicy{
+		MaxAge:        time.Hour,                                 // rotate hourly
+		RevokeAfter:   time.Minute,                               // revoke each replaced token a minute later
+		RevokeOnClose: true,                                      // and the last one on shutdown
+		Store:         cryptofuse.DirStore(stateDir + "/tokens"), // a restart mints nothing
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ts.Close(context.Background())
+
+	// Every request to the client's own origin carries the current token.
+	api := &http.Client{Transport: ts.Transport(nil)}
+	resp, err := api.Get(apiBase + cryptofusetest.ResourcePath)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	fmt.Println(resp.Status)
+	// Output:
+	// 200 OK
+}
