@@ -150,3 +150,27 @@ func TestChangelogNamesVersion(t *testing.T) {
 		t.Errorf("CHANGELOG.md has no link for [%s]", cryptofuse.Version)
 	}
 }
+
+// TestModulesRequireThisVersion keeps the modules of this repository
+// (oauth2adapt, redisstore, otelcryptofuse) in step with Version: each
+// requires the root module at this version (their replace directive only
+// serves development here; a user's build ignores it and fetches the tag).
+func TestModulesRequireThisVersion(t *testing.T) {
+	mods, err := filepath.Glob("*/go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mods) == 0 {
+		t.Fatal("no module beside the root: is the working directory the module root?")
+	}
+	want := "github.com/cryptofuse/cryptofuse-go v" + cryptofuse.Version
+	for _, m := range mods {
+		text, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(text), "\t"+want+"\n") {
+			t.Errorf("%s does not require %s", m, want)
+		}
+	}
+}

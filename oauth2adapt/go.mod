@@ -3,7 +3,7 @@ module github.com/cryptofuse/cryptofuse-go/oauth2adapt
 go 1.25.0
 
 require (
-	github.com/cryptofuse/cryptofuse-go v0.0.0-00010101000000-000000000000
+	github.com/cryptofuse/cryptofuse-go v0.3.0
 	golang.org/x/oauth2 v0.36.0
 )
 

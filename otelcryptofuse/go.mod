@@ -5,7 +5,7 @@ go 1.25.0
 replace github.com/cryptofuse/cryptofuse-go => ../
 
 require (
-	github.com/cryptofuse/cryptofuse-go v0.0.0
+	github.com/cryptofuse/cryptofuse-go v0.3.0
 	go.opentelemetry.io/otel v1.46.0
 	go.opentelemetry.io/otel/metric v1.46.0
 	go.opentelemetry.io/otel/sdk v1.46.0

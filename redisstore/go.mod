@@ -5,7 +5,7 @@ go 1.25.0
 replace github.com/cryptofuse/cryptofuse-go => ../
 
 require (
-	github.com/cryptofuse/cryptofuse-go v0.0.0-00010101000000-000000000000
+	github.com/cryptofuse/cryptofuse-go v0.3.0
 	github.com/redis/go-redis/v9 v9.22.0
 )
 
