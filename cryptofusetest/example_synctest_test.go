@@ -38,7 +38,6 @@ func TestSynctestRotation(t *testing.T) {
 		}
 		ctx := context.Background()
 
-		var last *cryptofuse.Token
 		for minute := 0; minute < 24*60; minute++ {
 			tok, err := ts.Token(ctx)
 			if err != nil {
@@ -47,7 +46,6 @@ func TestSynctestRotation(t *testing.T) {
 			if !srv.Active(tok.AccessToken) {
 				t.Fatalf("minute %d: the current token is not active", minute)
 			}
-			last = tok
 			time.Sleep(time.Minute)
 			// Let every timer due at this instant (the TokenSource's
 			// MaxAge among them) do its work before the next call, so
@@ -64,9 +62,11 @@ func TestSynctestRotation(t *testing.T) {
 		if got.Token < 24*60/10 || got.Token > 24*60*4/30+1 || got.Revoke != got.Token-1 {
 			t.Errorf("got %d tokens issued and %d revoked, want 144 to 193 issued and one fewer revoked", got.Token, got.Revoke)
 		}
-		if !srv.Active(last.AccessToken) {
-			t.Error("the last token is not active after Close (RevokeOnClose is off)")
-		}
+		// The last token handed out may have been replaced in the
+		// background since (its MaxAge came); Close then revoked it with
+		// the others waiting for RevokeAfter. The current one, and only
+		// it, is left to expire (RevokeOnClose is off): the counts above
+		// say so.
 		if got.Connections != 0 {
 			t.Errorf("connections: got %d, want 0", got.Connections)
 		}
