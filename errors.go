@@ -50,6 +50,14 @@ var ErrMalformedToken error = &plainError{msg: "malformed token"}
 // errors.Is(err, ErrStillActive).
 var ErrStillActive error = &bareError{msg: "token still active after revocation"}
 
+// ErrNotVerified is wrapped by the error of [Client.RevokeAndVerify] when the
+// revocation was answered 2xx but the check that followed (introspection,
+// RFC 7662) failed, so the token's state is not known: errors.Is(err,
+// ErrNotVerified) tells it from a failed revocation, and errors.As still
+// finds the check's own error (an [*Error] with Op "introspect", or a
+// transport error).
+var ErrNotVerified error = &bareError{msg: "revocation not verified"}
+
 // malformedError is a token refused with ErrMalformedToken, with the reason.
 type malformedError struct{ reason string }
 

@@ -43,7 +43,8 @@ type Hooks struct {
 	// Store is called after each call a TokenSource makes to its store.
 	Store func(StoreEvent)
 	// Invalidated is called when a TokenSource marks a token rejected (a
-	// 401, or [TokenSource.Invalidate]).
+	// 401, a 403 for a token introspection found inactive under
+	// TokenPolicy.Introspect403, or [TokenSource.Invalidate]).
 	Invalidated func(InvalidateEvent)
 	// Revoked is called after each revocation a TokenSource makes of a
 	// token it replaced, rejected or held at Close, with its outcome.
@@ -103,7 +104,7 @@ const (
 	ReasonExpired  TokenReason = "expired"        // the token had expired
 	ReasonMaxAge   TokenReason = "max_age"        // the token reached TokenPolicy.MaxAge
 	ReasonRotate   TokenReason = "rotate"         // TokenSource.Rotate
-	ReasonRejected TokenReason = "rejected"       // the server rejected the token (401, Invalidate)
+	ReasonRejected TokenReason = "rejected"       // the server rejected the token (401, 403 found dead, Invalidate)
 	ReasonStore    TokenReason = "store"          // loaded from the store, not issued
 	ReasonFleet    TokenReason = "fleet"          // another instance of the fleet issued it
 )
@@ -160,7 +161,7 @@ type InvalidateEvent struct {
 type RevokeEvent struct {
 	ClientID    string
 	Fingerprint string
-	When        string // "revoke_after", "close" or "rejected"
+	When        string // "revoke_after" or "close"
 	Err         error  // nil when the server answered 2xx
 }
 

@@ -143,9 +143,10 @@ func (u *unixTime) UnmarshalJSON(b []byte) error {
 //     [ErrMalformedToken]) and for a failed revocation;
 //   - an error wrapping [ErrStillActive] when the revocation answered 2xx
 //     and introspection still reports the token active;
-//   - an error wrapping the introspection's error when the revocation
-//     answered 2xx but the check failed: the token may or may not be
-//     revoked. errors.As finds its [*Error] (Op "introspect").
+//   - an error wrapping [ErrNotVerified] and the introspection's error when
+//     the revocation answered 2xx but the check failed: the token may or
+//     may not be revoked. errors.As finds the check's error (an [*Error]
+//     with Op "introspect", or the transport's error).
 //
 // Each of the two calls retries under the client's [RetryPolicy]; ctx bounds
 // both. RevokeAndVerify is safe for concurrent use. The token never appears
@@ -156,13 +157,25 @@ func (c *Client) RevokeAndVerify(ctx context.Context, token string, hint TokenTy
 	}
 	in, err := c.Introspect(ctx, token)
 	if err != nil {
-		return &plainError{msg: "revoke and verify: revoked (2xx), but not verified", err: err}
+		return &notVerifiedError{err: err}
 	}
 	if in.Active {
 		return &stillActiveError{clientID: clean(c.scrubber(token)(in.ClientID), maxCodeLen)}
 	}
 	return nil
 }
+
+// notVerifiedError is RevokeAndVerify's error for a revocation whose check
+// failed: errors.Is matches ErrNotVerified, and Unwrap gives the check's
+// error.
+type notVerifiedError struct{ err error }
+
+func (e *notVerifiedError) message() string {
+	return "revoke and verify: revoked (2xx), but not verified: " + messageOf(e.err)
+}
+func (e *notVerifiedError) Error() string        { return prefix + e.message() }
+func (e *notVerifiedError) Unwrap() error        { return e.err }
+func (e *notVerifiedError) Is(target error) bool { return target == ErrNotVerified }
 
 // stillActiveError is RevokeAndVerify's error for a token that the server
 // answered 2xx to revoke but still reports active.

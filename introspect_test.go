@@ -291,8 +291,11 @@ func TestRevokeAndVerify(t *testing.T) {
 			fault:  &cryptofusetest.Fault{Path: cryptofusetest.RevokePath, Status: http.StatusBadRequest, ContentType: "application/json", Body: `{"error": "invalid_request"}`},
 			wantIs: ErrInvalidRequest, wantStatus: 400},
 		{name: "no introspection endpoint", tokenOf: testID,
-			fault:      &cryptofusetest.Fault{Path: cryptofusetest.IntrospectPath, Status: http.StatusNotFound},
-			wantStatus: 404, wantIntrospect: 1},
+			fault:  &cryptofusetest.Fault{Path: cryptofusetest.IntrospectPath, Status: http.StatusNotFound},
+			wantIs: ErrNotVerified, wantStatus: 404, wantIntrospect: 1},
+		{name: "check dropped", tokenOf: testID,
+			fault:  &cryptofusetest.Fault{Path: cryptofusetest.IntrospectPath, Drop: true},
+			wantIs: ErrNotVerified, wantIntrospect: 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

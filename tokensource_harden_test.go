@@ -627,7 +627,7 @@ func TestTokenSource_LogFingerprints(t *testing.T) {
 		assert.NotContains(t, out, "token refreshed\" reason=store")
 		for _, want := range []string{
 			`msg="cryptofuse: token invalidated" token=` + Fingerprint(stored),
-			`msg="cryptofuse: token refreshed" reason=invalidated from_store=false expires_in=3600 token=` + Fingerprint(issued[0]),
+			`msg="cryptofuse: token refreshed" reason=rejected from_store=false expires_in=3600 token=` + Fingerprint(issued[0]),
 			`msg="cryptofuse: token revoked" when=revoke_after token=` + Fingerprint(stored),
 			`msg="cryptofuse: token revoked" when=close token=` + Fingerprint(issued[0]),
 		} {
