@@ -210,8 +210,8 @@ func ExampleTokenSource_service() {
 	ts, err := c.TokenSource(cryptofuse.TokenPolicy{
 		MaxAge:        time.Hour,                                 // rotate hourly
 		RevokeAfter:   time.Minute,                               // revoke each replaced token a minute later
-		RevokeOnClose: true,                                      // and the last one on shutdown
-		Store:         cryptofuse.DirStore(stateDir + "/tokens"), // a restart mints nothing
+		RevokeOnClose: true,                                      // and the current one on shutdown
+		Store:         cryptofuse.DirStore(stateDir + "/tokens"), // a crash, or another instance, reuses the token
 	})
 	if err != nil {
 		log.Fatal(err)
