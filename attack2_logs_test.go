@@ -41,12 +41,14 @@ func TestAttack2Logs(t *testing.T) {
 		ts1 := e.ts(t, cryptofuse.TokenPolicy{Store: st, RevokeAfter: time.Second})
 		a := mustTok(t, ts1)
 		ts1.Close(bg)
+		synctest.Wait()
 		first := buf.String()
 		ts2 := e.ts(t, cryptofuse.TokenPolicy{Store: st, RevokeAfter: time.Second, RevokeOnClose: true})
 		b := mustTok(t, ts2)
 		if b.AccessToken != a.AccessToken {
 			t.Fatalf("setup: not loaded from the store")
 		}
+		synctest.Wait() // the load is logged by the goroutine that did it
 		load := strings.TrimPrefix(buf.String(), first)
 		e.srv.InjectFault(1, cryptofusetest.Fault{Path: cryptofusetest.ResourcePath, Status: 401})
 		a2Get(ts2, e.srv.Transport(), e.srv.URL+cryptofusetest.ResourcePath)

@@ -189,11 +189,12 @@ func TestAttack2TokenCancelledCtx(t *testing.T) {
 		defer ts.Close(bg)
 		ctx, cancel := context.WithCancel(bg)
 		cancel()
-		if _, err := ts.Token(ctx); !errors.Is(err, context.Canceled) {
-			t.Errorf("Token(cancelled) = %v, want Canceled", err)
+		// A token that is ready at once may be returned; otherwise the ctx's error.
+		if tok, err := ts.Token(ctx); err != nil && !errors.Is(err, context.Canceled) || err == nil && !e.srv.Active(tok.AccessToken) {
+			t.Errorf("Token(cancelled) = %v, want Canceled or a valid token", err)
 		}
-		if _, err := ts.Rotate(ctx); !errors.Is(err, context.Canceled) {
-			t.Errorf("Rotate(cancelled) = %v, want Canceled", err)
+		if tok, err := ts.Rotate(ctx); err != nil && !errors.Is(err, context.Canceled) || err == nil && !e.srv.Active(tok.AccessToken) {
+			t.Errorf("Rotate(cancelled) = %v, want Canceled or a valid token", err)
 		}
 		mustTok(t, ts)
 	})
