@@ -95,10 +95,10 @@ func (c *Client) send(ctx context.Context, k call) (int, []byte, error) {
 			wait, stop = c.retry.nextWait(ctx, &c.clock, k.op, n, err)
 		}
 		if c.logger != nil {
-			c.logAttempt(ctx, k.op, n, status, took, err, wait, stop)
+			c.guard(ctx, "logger", func() { c.logAttempt(ctx, k.op, n, status, took, err, wait, stop) })
 		}
 		if c.hooks.Attempt != nil {
-			c.emitAttempt(ctx, &k, n, status, start, took, err, wait, stop)
+			c.guard(ctx, "Attempt", func() { c.emitAttempt(ctx, &k, n, status, start, took, err, wait, stop) })
 		}
 		if err == nil {
 			return status, body, nil

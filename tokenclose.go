@@ -52,47 +52,13 @@ func (ts *TokenSource) Close(ctx context.Context) error {
 	close(ts.done)
 	ts.mu.Unlock()
 
-	// Background work ends now: the token request and store calls are
-	// canceled; a revocation under way may finish, within ctx.
-	stop := context.AfterFunc(ctx, ts.finishCancel)
-	quiet := waitCtx(ctx, &ts.wg) // no background goroutine is left to start a store call
-	stop()
-	ts.finishCancel()
-
+	// The revocations come first: what is to revoke now is taken at once,
+	// and revoked before Close waits for the background work (a token
+	// request that answers after all is revoked after the wait). So a
+	// callback that calls Close from a background goroutine, which Close
+	// then waits for until ctx is done, still gets its tokens revoked.
 	ts.mu.Lock()
-	now := ts.c.clock.now()
-	type revocation struct {
-		tok *Token
-		fp  string
-	}
-	var revoke []revocation
-	seen := make(map[string]bool)
-	add := func(tok *Token, fp string) {
-		if seen[tok.AccessToken] || expired(tok, now) {
-			return
-		}
-		seen[tok.AccessToken] = true
-		if fp == "" {
-			fp = Fingerprint(tok.AccessToken)
-		}
-		revoke = append(revoke, revocation{tok, fp})
-	}
-	if cur != nil {
-		if ts.policy.RevokeOnClose {
-			add(cur.tok, cur.fp)
-		} else {
-			seen[cur.tok.AccessToken] = true // never revoke the current token
-		}
-	}
-	for _, r := range ts.replaced {
-		if !r.taken { // else its revocation is under way, past ctx
-			add(r.tok, r.fp)
-		}
-	}
-	for _, tok := range ts.late {
-		add(tok, "")
-	}
-	ts.replaced, ts.late = nil, nil
+	revoke, seen := ts.toRevokeLocked(cur, nil)
 	ts.mu.Unlock()
 
 	// A revoked or rejected token's record goes whatever the revocations'
@@ -110,14 +76,20 @@ func (ts *TokenSource) Close(ctx context.Context) error {
 			ts.writeStore(sctx, cur, true)
 		}()
 	}
-	var errs []error
-	for _, r := range revoke {
-		err := ts.c.Revoke(ctx, r.tok.AccessToken, AccessTokenHint)
-		ts.revoked(r.fp, "close", err, false)
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs := ts.revokeAll(ctx, revoke)
+
+	// Background work ends now: the token request and store calls are
+	// canceled; a revocation under way may finish, within ctx. A token that
+	// arrived meanwhile is revoked after.
+	stop := context.AfterFunc(ctx, ts.finishCancel)
+	quiet := ts.wg.wait(ctx) // no background goroutine is left to start a store call
+	stop()
+	ts.finishCancel()
+	ts.mu.Lock()
+	late, _ := ts.toRevokeLocked(nil, seen)
+	ts.lateTaken = true
+	ts.mu.Unlock()
+	errs = append(errs, ts.revokeAll(ctx, late)...)
 	if store {
 		// The last save, and the wait for store calls still running
 		// (canceled, they end at once unless the store ignores its ctx),
@@ -153,4 +125,64 @@ func waitCtx(ctx context.Context, wg *sync.WaitGroup) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// revocation is a token Close revokes, with its fingerprint.
+type revocation struct {
+	tok *Token
+	fp  string
+}
+
+// toRevokeLocked takes what Close is to revoke: cur (the current token at
+// Close, or nil) only under RevokeOnClose and never otherwise, the replaced
+// tokens whose revocation is not under way, and the tokens that arrived
+// after Close; each once (seen holds those already taken, and is returned
+// with these added), none expired. ts.mu is held.
+func (ts *TokenSource) toRevokeLocked(cur *entry, seen map[string]bool) ([]revocation, map[string]bool) {
+	if seen == nil {
+		seen = make(map[string]bool)
+	}
+	now := ts.c.clock.now()
+	var revoke []revocation
+	add := func(tok *Token, fp string) {
+		if seen[tok.AccessToken] || expired(tok, now) {
+			return
+		}
+		seen[tok.AccessToken] = true
+		if fp == "" {
+			fp = Fingerprint(tok.AccessToken)
+		}
+		revoke = append(revoke, revocation{tok, fp})
+	}
+	if cur != nil {
+		if ts.policy.RevokeOnClose {
+			add(cur.tok, cur.fp)
+		} else {
+			seen[cur.tok.AccessToken] = true // never revoke the current token
+		}
+	}
+	for _, r := range ts.replaced {
+		if !r.taken { // else its revocation is under way, past ctx
+			r.taken = true
+			add(r.tok, r.fp)
+		}
+	}
+	for _, tok := range ts.late {
+		add(tok, "")
+	}
+	ts.replaced, ts.late = nil, nil
+	return revoke, seen
+}
+
+// revokeAll revokes each of revoke, as Close does, and returns the errors.
+func (ts *TokenSource) revokeAll(ctx context.Context, revoke []revocation) []error {
+	var errs []error
+	for _, r := range revoke {
+		err := ts.c.Revoke(ctx, r.tok.AccessToken, AccessTokenHint)
+		ts.revoked(r.fp, "close", err, false)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }

@@ -14,14 +14,43 @@ import (
 // logger, if any. Their attributes never hold a token.
 func (c *Client) logDebug(ctx context.Context, msg string, attrs ...slog.Attr) {
 	if c.logger != nil {
-		c.logger.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
+		c.guard(ctx, "logger", func() { c.logger.LogAttrs(ctx, slog.LevelDebug, msg, attrs...) })
 	}
 }
 
 func (c *Client) logWarn(ctx context.Context, msg string, err error, attrs ...slog.Attr) {
 	if c.logger != nil {
-		c.logger.LogAttrs(ctx, slog.LevelWarn, msg, append(attrs, slog.String("error", err.Error()))...)
+		c.guard(ctx, "logger", func() {
+			c.logger.LogAttrs(ctx, slog.LevelWarn, msg, append(attrs, slog.String("error", err.Error()))...)
+		})
 	}
+}
+
+// bgKey marks the contexts of a TokenSource's background goroutines (its
+// ctx and finish, and every call made under them): a callback of the
+// user's (the logger, a hook) that panics there is recovered by guard, so
+// that it cannot crash the process nor leave a flight unfinished.
+type bgKey struct{}
+
+// guard runs f, a callback of the user's named what. Under a background
+// context of a TokenSource a panic is recovered, and reported through the
+// logger if the logger itself was not what panicked (and does not panic
+// again); on a caller's goroutine the panic goes on, panicking that call.
+func (c *Client) guard(ctx context.Context, what string, f func()) {
+	if ctx == nil || ctx.Value(bgKey{}) == nil {
+		f()
+		return
+	}
+	defer func() {
+		r := recover()
+		if r == nil || what == "logger" || c.logger == nil {
+			return
+		}
+		defer func() { _ = recover() }()
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "cryptofuse: a hook panicked; recovered",
+			slog.String("hook", what), slog.String("panic_type", fmt.Sprintf("%T", r)))
+	}()
+	inCallback(ctx, f)
 }
 
 // errHookPanic is logged when a hook panicked on a background goroutine.
@@ -37,7 +66,7 @@ func (ts *TokenSource) bgHook(name string, call func()) {
 				slog.String("hook", name), slog.String("panic_type", fmt.Sprintf("%T", r)))
 		}
 	}()
-	call()
+	inCallback(ts.ctx, call)
 }
 
 // revoked reports a revocation of the token with fingerprint fp: when is

@@ -1,6 +1,7 @@
 package cryptofuse
 
 import (
+	"context"
 	"log/slog"
 	"time"
 )
@@ -43,15 +44,27 @@ func (ts *TokenSource) fly(f *flight, reason TokenReason, loadStore bool) {
 	}
 	ts.mu.Lock()
 	if ts.closed {
+		orphan := false
 		if err == nil && !f.stored {
 			// Issued while Close ran: nobody will use it, so Close
-			// revokes it rather than leave it active.
-			ts.late = append(ts.late, tok)
+			// revokes it rather than leave it active; or, when Close
+			// has already taken its last revocations (it stopped waiting
+			// for this goroutine while a callback of the user's ran on
+			// it), this goroutine does.
+			if orphan = ts.lateTaken; !orphan {
+				ts.late = append(ts.late, tok)
+			}
 		}
 		f.err = ErrClosed
 		ts.flight = nil
 		ts.mu.Unlock()
 		close(f.done)
+		if orphan {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ts.finish), ts.c.clock.timeout)
+			defer cancel()
+			err := ts.c.Revoke(ctx, tok.AccessToken, AccessTokenHint)
+			ts.revoked(Fingerprint(tok.AccessToken), "close", err, true)
+		}
 		return
 	}
 	if err != nil {

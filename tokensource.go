@@ -139,7 +139,7 @@ type tsState struct {
 	finish       context.Context
 	finishCancel context.CancelFunc
 	done         chan struct{} // closed by Close
-	wg           sync.WaitGroup
+	wg           bgGroup
 	storeWG      sync.WaitGroup // every store call's goroutine
 	key          string         // the store key; "" without a Store
 
@@ -153,7 +153,10 @@ type tsState struct {
 	timer    *time.Timer // marks the current entry due
 	replaced []*replaced // tokens replaced (or rejected), not yet revoked
 	late     []*Token    // tokens that arrived after Close: Close revokes them
-	seq      uint64      // of the newest entry
+	// lateTaken: Close took its last revocations; a token that arrives
+	// later is revoked by the goroutine that got it.
+	lateTaken bool
+	seq       uint64 // of the newest entry
 
 	storeLock chan struct{} // one store write at a time
 	savedSeq  uint64        // the newest entry written (or deleted); under storeLock
@@ -210,8 +213,9 @@ func (c *Client) TokenSource(p TokenPolicy) (*TokenSource, error) {
 		return nil, fmt.Errorf("%w: TokenPolicy: MaxAge %v is below %v", ErrInvalidConfig, p.MaxAge, minMaxAge)
 	}
 	st := &tsState{done: make(chan struct{}), storeLock: make(chan struct{}, 1)}
-	st.ctx, st.cancel = context.WithCancel(context.Background())
-	st.finish, st.finishCancel = context.WithCancel(context.Background())
+	bg := context.WithValue(context.Background(), bgKey{}, &st.wg)
+	st.ctx, st.cancel = context.WithCancel(bg)
+	st.finish, st.finishCancel = context.WithCancel(bg)
 	if p.Store != nil {
 		st.key = c.storeKey()
 	}

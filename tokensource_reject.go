@@ -64,14 +64,16 @@ func (ts *TokenSource) reject(e *entry, cause string) {
 	if step >= 0 {
 		attrs = append(attrs, slog.Duration("next_token_in", step))
 	}
-	ts.c.logDebug(ts.ctx, "cryptofuse: token invalidated", attrs...)
-	if h := ts.c.hooks.Invalidated; h != nil {
-		h(InvalidateEvent{ClientID: ts.c.clientID, Fingerprint: e.fp, Cause: cause})
-	}
 	if store {
+		// Started before the callbacks: one that panics (on the caller's
+		// goroutine, which it then panics) must not leave ts.wg waiting.
 		go func() {
 			defer ts.wg.Done()
 			ts.writeStore(ts.ctx, e, true)
 		}()
+	}
+	ts.c.logDebug(ts.ctx, "cryptofuse: token invalidated", attrs...)
+	if h := ts.c.hooks.Invalidated; h != nil {
+		h(InvalidateEvent{ClientID: ts.c.clientID, Fingerprint: e.fp, Cause: cause})
 	}
 }
