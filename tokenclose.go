@@ -39,7 +39,7 @@ func (ts *TokenSource) Close(ctx context.Context) error {
 		}
 	}
 	ts.replaced = nil
-	if cur != nil && ts.policy.RevokeOnClose && !cur.rejected.Load() {
+	if cur != nil && ts.policy.RevokeOnClose && !cur.rejected.Load() && (ts.fleet == nil || ts.fleet.isLocal(cur.tok)) {
 		revoke = append(revoke, cur.tok)
 	}
 	ts.cancel()
@@ -53,6 +53,13 @@ func (ts *TokenSource) Close(ctx context.Context) error {
 	ts.finishCancel()
 
 	var errs []error
+	if ts.fleet != nil {
+		var last *Token
+		if cur != nil {
+			last = cur.tok
+		}
+		errs = append(errs, ts.fleet.leave(ctx, last))
+	}
 	for _, tok := range revoke {
 		if err := ts.c.Revoke(ctx, tok.AccessToken, AccessTokenHint); err != nil {
 			ts.c.logWarn(ctx, "cryptofuse: revoking a token on Close failed", err)

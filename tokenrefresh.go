@@ -36,7 +36,17 @@ func (ts *TokenSource) fly(f *flight, reason string, loadStore bool) {
 			fromStore = true
 		}
 	}
-	if tok == nil {
+	var gen uint64
+	switch {
+	case ts.fleet != nil:
+		var old *Token
+		if e := ts.cur.Load(); e != nil {
+			old = e.tok
+		}
+		var why TokenReason
+		tok, gen, why, err = ts.fleet.obtain(ts.ctx, fleetReason(reason), old)
+		fromStore = why == ReasonStore || why == ReasonFleet
+	case tok == nil:
 		tok, err = ts.c.Token(ts.ctx)
 	}
 	ts.mu.Lock()
@@ -60,7 +70,10 @@ func (ts *TokenSource) fly(f *flight, reason string, loadStore bool) {
 		return
 	}
 	ts.failures, ts.lastErr, ts.nextTry = 0, nil, time.Time{}
-	ts.installLocked(tok, reason, fromStore)
+	if cur := ts.cur.Load(); cur != nil && ts.fleet != nil && (cur.tok.AccessToken == tok.AccessToken || !fleetNewer(gen, cur.gen)) {
+		return // the watch loop installed it, or a newer one, meanwhile
+	}
+	ts.installLocked(tok, gen, reason, fromStore)
 }
 
 // backoff is the wait after the nth failed refresh in a row: 1 s, doubling
@@ -94,10 +107,10 @@ func (ts *TokenSource) load() *Token {
 
 // installLocked makes tok the current token, schedules its refresh, saves
 // it, and retires the token it replaces. ts.mu is held.
-func (ts *TokenSource) installLocked(tok *Token, reason string, fromStore bool) {
+func (ts *TokenSource) installLocked(tok *Token, gen uint64, reason string, fromStore bool) {
 	now := ts.c.clock.now()
 	ts.seq++
-	e := &entry{tok: tok, issued: now, expiry: tok.Expiry, bearer: []string{"Bearer " + tok.AccessToken}, seq: ts.seq}
+	e := &entry{tok: tok, issued: now, expiry: tok.Expiry, bearer: []string{"Bearer " + tok.AccessToken}, seq: ts.seq, gen: gen}
 	if tok.ExpiresIn > 0 && !tok.Expiry.IsZero() {
 		e.issued = tok.Expiry.Add(-time.Duration(tok.ExpiresIn) * time.Second)
 	}
@@ -116,10 +129,10 @@ func (ts *TokenSource) installLocked(tok *Token, reason string, fromStore bool) 
 	}
 	ts.c.logDebug(ts.ctx, "cryptofuse: token refreshed", slog.String("reason", reason),
 		slog.Bool("from_store", fromStore), slog.Int64("expires_in", tok.ExpiresIn))
-	if old != nil && !old.rejected.Load() && old.valid(now) {
+	if old != nil && !old.rejected.Load() && old.valid(now) && (ts.fleet == nil || !ts.fleet.retire(old.tok)) {
 		ts.retireLocked(old.tok)
 	}
-	if ts.policy.Store != nil && !fromStore {
+	if ts.policy.Store != nil && !fromStore && ts.fleet == nil {
 		ts.wg.Add(1)
 		go func() {
 			defer ts.wg.Done()

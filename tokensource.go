@@ -104,6 +104,8 @@ type TokenSource struct {
 	replaced []*replaced // tokens replaced but not revoked
 	seq      uint64      // of the newest entry
 
+	fleet *fleet // non-nil when Store is a SharedStore
+
 	saveMu   sync.Mutex // one Store.Save at a time
 	savedSeq uint64     // the newest entry saved; guarded by saveMu
 }
@@ -116,6 +118,7 @@ type entry struct {
 	refresh  time.Time // when it becomes due; zero: never
 	bearer   []string  // the Authorization header value, computed once
 	seq      uint64    // the order of installation
+	gen      uint64    // its generation in the fleet's record; 0: not shared
 	aged     bool      // it becomes due by MaxAge, not by expiry
 	due      atomic.Bool
 	rejected atomic.Bool // Invalidate named it
@@ -148,6 +151,13 @@ func (c *Client) TokenSource(p TokenPolicy) (*TokenSource, error) {
 	ts := &TokenSource{c: c, policy: p, done: make(chan struct{})}
 	ts.ctx, ts.cancel = context.WithCancel(context.Background())
 	ts.finish, ts.finishCancel = context.WithCancel(context.Background())
+	if ts.fleet = newFleet(c, p, ts); ts.fleet != nil {
+		ts.wg.Add(1)
+		go func() {
+			defer ts.wg.Done()
+			ts.fleet.run(ts.ctx)
+		}()
+	}
 	return ts, nil
 }
 

@@ -1,0 +1,337 @@
+package cryptofuse
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// A fleet is what one TokenSource does with the other instances of a
+// service whose TokenPolicy.Store is a [SharedStore] under the same store
+// key (the same origin, client id and scopes): together they keep one
+// token. The record under the key is the fleet's truth: the current token,
+// its generation (one more for every token an instance stored), and the
+// tokens it replaced that are still to be revoked, each with its revoke_at.
+//
+// One token request per fleet: an instance that needs a token (its first,
+// the refresh window, MaxAge, Rotate, a 401) reads the record and uses a
+// token another instance stored since it last looked. Otherwise it takes
+// the store lock (owner: its random instance id; ttl: fleetLockTTL, which
+// covers one token request), reads again, requests a token, stores it as
+// the next generation with the replaced token moved to the retired list,
+// and unlocks. An instance that finds the lock held keeps its current token
+// and reads again after a change notice or fleetLockPoll.
+//
+// One switch: a goroutine per TokenSource watches the key and reads the
+// record on every notice, and every fleetPoll without one; a newer
+// generation becomes the current token. The warm Token is unchanged: no
+// I/O, no allocation, no clock.
+//
+// Revocation by the fleet: see fleet_revoke.go.
+//
+// The store may fail: an instance that cannot read or lock the record, or
+// whose Put fails, uses a token of its own ("local"), which it revokes
+// itself as it would without a store. Once the store answers again, the
+// record wins: the next read adopts its token, or the next token stored
+// becomes everyone's.
+
+// Bounds of a fleet. They are documented on [SharedStore].
+const (
+	// fleetStoreTimeout bounds each call to the shared store.
+	fleetStoreTimeout = 5 * time.Second
+	// fleetMintTimeout bounds the token request made under the lock.
+	fleetMintTimeout = DefaultTimeout
+	// fleetLockTTL is how long the lock is held at most: one token request,
+	// the read before it, the Put after it, and a margin.
+	fleetLockTTL = fleetMintTimeout + 3*fleetStoreTimeout
+	// fleetLockPoll is how often an instance that found the lock held
+	// reads the record again, when no change notice came first.
+	fleetLockPoll = time.Second
+	// fleetPoll is the poll fallback of the switch: without a notice, an
+	// instance reads the record this often (jittered down by up to a tenth).
+	fleetPoll = 30 * time.Second
+	// fleetRotateWindow: Rotate uses a token another instance stored this
+	// recently instead of requesting one more.
+	fleetRotateWindow = 2 * time.Second
+	// fleetMemberTTL is how long an instance counts as present after its
+	// last Join (renewed every third of it); a crashed instance counts as
+	// gone this long after its last renewal. Only with RevokeOnClose.
+	fleetMemberTTL = time.Minute
+)
+
+// fleetHost is the TokenSource as the fleet sees it.
+type fleetHost interface {
+	// adopt makes tok, which another instance stored as generation gen,
+	// the current token (reason "fleet"), unless the source is closed or
+	// its current token is of gen or newer (see fleetNewer); it reports
+	// whether it did.
+	adopt(tok *Token, gen uint64) bool
+}
+
+// fleet coordinates one TokenSource with the others sharing its record.
+type fleet struct {
+	c             *Client
+	store         SharedStore
+	key           string
+	id            string // this instance, as lock owner and member
+	revokeAfter   time.Duration
+	revokeOnClose bool
+	host          fleetHost
+
+	// mu orders the watch loop's adopt against obtain's result, so that an
+	// older generation is never installed after a newer one.
+	mu   sync.Mutex
+	held held
+
+	localMu sync.Mutex
+	local   map[string]bool // tokens of this instance alone (not in the record)
+
+	noticeMu sync.Mutex
+	notice   chan struct{} // closed on every change notice, then replaced
+
+	sweepMu sync.Mutex
+	sweepAt time.Time     // earliest revoke_at seen in the record; zero: none
+	poke    chan struct{} // wakes the watch loop when sweepAt moved earlier
+}
+
+// held is the token this instance hands out, as the fleet knows it.
+type held struct {
+	access string
+	gen    uint64 // the record generation it came from, or was newest when it was minted
+	local  bool   // minted while the store failed: not in the record
+}
+
+// newFleet returns the fleet of a TokenSource, or nil when the policy's
+// store is not a SharedStore.
+func newFleet(c *Client, p TokenPolicy, host fleetHost) *fleet {
+	s, ok := any(p.Store).(SharedStore)
+	if !ok || s == nil {
+		return nil
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return &fleet{
+		c: c, store: s, key: c.storeKey(), id: hex.EncodeToString(b[:]),
+		revokeAfter: p.RevokeAfter, revokeOnClose: p.RevokeOnClose, host: host,
+		local: map[string]bool{}, notice: make(chan struct{}), poke: make(chan struct{}, 1),
+	}
+}
+
+// obtain is what a TokenSource calls instead of Client.Token: the token that
+// replaces old (nil: none yet) for the given reason, and the reason to
+// report (ReasonFleet or ReasonStore when another instance issued it). It
+// runs on the source's flight goroutine; ctx ends with the source.
+//
+// gen is the token's generation in the record, 0 for a token of this
+// instance's own; the TokenSource keeps it with the token and installs the
+// result unless, while obtain ran, the watch loop installed a newer
+// generation (see fleetNewer).
+func (f *fleet) obtain(ctx context.Context, reason TokenReason, old *Token) (tok *Token, gen uint64, why TokenReason, err error) {
+	start := f.c.clock.now()
+	for {
+		wake := f.noticeChan()
+		rec, err := f.read(ctx)
+		if err != nil {
+			return f.mintLocal(ctx, reason, "get")
+		}
+		if tok, why := f.usable(rec, reason, old, start); tok != nil {
+			return tok, rec.Gen, why, nil
+		}
+		switch err := f.lock(ctx); {
+		case errors.Is(err, ErrLocked):
+			// Another instance is getting a token: wait for its Put.
+			t := time.NewTimer(fleetLockPoll)
+			select {
+			case <-wake:
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil, 0, reason, ctx.Err()
+			}
+			t.Stop()
+			continue
+		case err != nil:
+			return f.mintLocal(ctx, reason, "lock")
+		}
+		tok, gen, why, err := f.obtainLocked(ctx, reason, old, start)
+		f.unlock(ctx)
+		return tok, gen, why, err
+	}
+}
+
+// obtainLocked is obtain's part under the lock: read again, then request a
+// token and store it as the next generation.
+func (f *fleet) obtainLocked(ctx context.Context, reason TokenReason, old *Token, start time.Time) (*Token, uint64, TokenReason, error) {
+	rec, err := f.read(ctx)
+	if err != nil {
+		return f.mintLocal(ctx, reason, "get")
+	}
+	if tok, why := f.usable(rec, reason, old, start); tok != nil {
+		return tok, rec.Gen, why, nil
+	}
+	tok, err := f.mint(ctx)
+	if err != nil {
+		return nil, 0, reason, err
+	}
+	f.mu.Lock()
+	heldGen := f.held.gen
+	f.mu.Unlock()
+	next := f.nextRecord(rec, tok, heldGen, f.c.clock.now())
+	if err := f.write(ctx, next); err != nil {
+		f.setLocal(tok)
+		return tok, 0, reason, nil
+	}
+	f.setHeld(tok.AccessToken, next.Gen)
+	f.noteRetired(next)
+	f.c.logDebug(ctx, "cryptofuse: fleet token stored", slog.String("token", Fingerprint(tok.AccessToken)),
+		slog.Uint64("gen", next.Gen), slog.Int("retired", len(next.Retired)))
+	return tok, next.Gen, reason, nil
+}
+
+// usable returns the record's token when this instance may use it instead
+// of requesting one: it is not old, has not expired, and, for Rotate, was
+// stored within fleetRotateWindow. It records it as held.
+func (f *fleet) usable(rec *storeRecord, reason TokenReason, old *Token, start time.Time) (*Token, TokenReason) {
+	if rec == nil {
+		return nil, ""
+	}
+	t, now := rec.Token, f.c.clock.now()
+	switch {
+	case old != nil && t.AccessToken == old.AccessToken:
+		return nil, ""
+	case !alive(t, now):
+		return nil, ""
+	case reason == ReasonRotate && rec.Issued.Before(start.Add(-fleetRotateWindow)):
+		return nil, ""
+	}
+	f.setHeld(t.AccessToken, rec.Gen)
+	f.noteRetired(rec)
+	if old == nil && rec.Issued.Before(start) {
+		return t, ReasonStore
+	}
+	return t, ReasonFleet
+}
+
+// mint requests a token from the server, bounded by fleetMintTimeout.
+func (f *fleet) mint(ctx context.Context) (*Token, error) {
+	ctx, cancel := context.WithTimeout(ctx, fleetMintTimeout)
+	defer cancel()
+	return f.c.Token(ctx)
+}
+
+// mintLocal requests a token of this instance's own, because the store
+// failed at op: callers see no error while the token endpoint answers.
+func (f *fleet) mintLocal(ctx context.Context, reason TokenReason, op string) (*Token, uint64, TokenReason, error) {
+	f.c.logDebug(ctx, "cryptofuse: shared store unavailable; requesting a token of this instance's own", slog.String("op", op))
+	tok, err := f.mint(ctx)
+	if err != nil {
+		return nil, 0, reason, err
+	}
+	f.setLocal(tok)
+	return tok, 0, reason, nil
+}
+
+// setHeld records the token this instance now hands out.
+func (f *fleet) setHeld(access string, gen uint64) {
+	f.mu.Lock()
+	f.held = held{access: access, gen: gen}
+	f.mu.Unlock()
+}
+
+// setLocal records tok as this instance's own: not in the record, so the
+// TokenSource revokes it itself (see retire). The generation it knew is
+// kept, so that the next record stored is newer still.
+func (f *fleet) setLocal(tok *Token) {
+	f.localMu.Lock()
+	f.local[tok.AccessToken] = true
+	f.localMu.Unlock()
+	f.mu.Lock()
+	f.held = held{access: tok.AccessToken, gen: f.held.gen, local: true}
+	f.mu.Unlock()
+}
+
+// fleetNewer reports whether a TokenSource installs a token of generation
+// gen over its current one of generation cur: a token of the instance's own
+// (gen 0) always, one from the record when it is newer, or when the current
+// one is the instance's own (cur 0).
+func fleetNewer(gen, cur uint64) bool { return gen == 0 || cur == 0 || gen > cur }
+
+// retire tells the fleet that the TokenSource replaced tok. It reports
+// whether the fleet revokes tok (it is in the record, or was replaced there
+// by the instance that stored its successor); false means tok is this
+// instance's own and the TokenSource handles it as without a fleet. It
+// takes no lock the watch loop holds while adopting, so the TokenSource may
+// call it under its own lock.
+func (f *fleet) retire(tok *Token) (fleetRevokes bool) {
+	f.localMu.Lock()
+	defer f.localMu.Unlock()
+	if f.local[tok.AccessToken] {
+		delete(f.local, tok.AccessToken)
+		return false
+	}
+	return true
+}
+
+// isLocal reports whether tok is this instance's own (see retire).
+func (f *fleet) isLocal(tok *Token) bool {
+	f.localMu.Lock()
+	defer f.localMu.Unlock()
+	return f.local[tok.AccessToken]
+}
+
+// nextRecord is the record that makes tok the current token after rec:
+// the next generation, with rec's token retired (when the policy revokes
+// replaced tokens at all) and expired retired tokens dropped.
+//
+// Its generation is one more than both the record's and heldGen, the
+// newest this instance knew: a store that lost the record (a Redis
+// restarted without persistence) must not send the fleet's generations back.
+func (f *fleet) nextRecord(rec *storeRecord, tok *Token, heldGen uint64, now time.Time) *storeRecord {
+	n := &storeRecord{Token: tok, Issued: now, Gen: heldGen + 1}
+	if rec == nil {
+		return n
+	}
+	n.Gen = max(rec.Gen, heldGen) + 1
+	for _, r := range rec.Retired {
+		if r.Token != nil && alive(r.Token, now) {
+			n.Retired = append(n.Retired, r)
+		}
+	}
+	old := rec.Token
+	if old == nil || old.AccessToken == tok.AccessToken || !alive(old, now) || (f.revokeAfter == 0 && !f.revokeOnClose) {
+		return n
+	}
+	r := retiredToken{Token: old}
+	if f.revokeAfter > 0 {
+		// No earlier than RevokeAfter after the fleet switched, which
+		// takes at most fleetPoll.
+		r.RevokeAt = now.Add(fleetPoll + f.revokeAfter)
+	}
+	n.Retired = append(n.Retired, r)
+	return n
+}
+
+// alive reports whether tok has not expired at now (a token without an
+// expiry counts as alive).
+func alive(tok *Token, now time.Time) bool {
+	return tok.Expiry.IsZero() || now.Before(tok.Expiry)
+}
+
+// noticeChan is closed at the next change notice.
+func (f *fleet) noticeChan() <-chan struct{} {
+	f.noticeMu.Lock()
+	defer f.noticeMu.Unlock()
+	return f.notice
+}
+
+// noticed wakes everyone waiting in obtain for the lock holder's Put.
+func (f *fleet) noticed() {
+	f.noticeMu.Lock()
+	close(f.notice)
+	f.notice = make(chan struct{})
+	f.noticeMu.Unlock()
+}

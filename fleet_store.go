@@ -1,0 +1,125 @@
+package cryptofuse
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// The fleet's calls to its SharedStore. Each has a deadline
+// (fleetStoreTimeout), runs on a goroutine of its own so that a store that
+// ignores its ctx cannot hang the caller, and recovers a panic of the store
+// as an error. Each is reported to Hooks.Store.
+
+// call runs one store call.
+func (f *fleet) call(ctx context.Context, op string, fn func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, fleetStoreTimeout)
+	defer cancel()
+	start := f.c.clock.now()
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if recover() != nil {
+				done <- &plainError{msg: "store: " + op + " panicked"}
+			}
+		}()
+		done <- fn(ctx)
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		err = &plainError{msg: "store: " + op, err: ctx.Err()}
+	}
+	if h := f.c.hooks.Store; h != nil {
+		out := StoreOK
+		switch {
+		case errors.Is(err, ErrStoreMiss):
+			out = StoreMiss
+		case errors.Is(err, ErrLocked):
+			out = StoreLocked
+		case err != nil:
+			out = StoreError
+		case op == "get":
+			out = StoreHit
+		}
+		h(StoreEvent{ClientID: f.c.clientID, Op: op, Outcome: out, Duration: f.c.clock.now().Sub(start), Err: err})
+	}
+	return err
+}
+
+// read returns the record, nil when there is none or it does not open (a
+// record this client cannot use is a miss, replaced by the next Put), and
+// an error only when the store failed.
+func (f *fleet) read(ctx context.Context) (*storeRecord, error) {
+	var data []byte
+	err := f.call(ctx, "get", func(ctx context.Context) (err error) {
+		data, err = f.store.Get(ctx, f.key)
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrStoreMiss):
+		return nil, nil
+	case err != nil:
+		f.c.logWarn(ctx, "cryptofuse: reading the shared store failed", err)
+		return nil, err
+	}
+	rec, err := f.c.openRecord(f.key, data)
+	if err != nil || rec.Token == nil || !wireSafe(rec.Token.AccessToken) {
+		f.c.logDebug(ctx, "cryptofuse: shared record not usable; it will be replaced")
+		return nil, nil
+	}
+	return rec, nil
+}
+
+// write seals rec and puts it under the key.
+func (f *fleet) write(ctx context.Context, rec *storeRecord) error {
+	data, err := f.c.sealRecord(f.key, rec)
+	if err == nil {
+		err = f.call(ctx, "put", func(ctx context.Context) error { return f.store.Put(ctx, f.key, data) })
+	}
+	if err != nil {
+		f.c.logWarn(ctx, "cryptofuse: writing the shared store failed", err)
+	}
+	return err
+}
+
+// lock takes the fleet lock for fleetLockTTL.
+func (f *fleet) lock(ctx context.Context) error {
+	err := f.call(ctx, "lock", func(ctx context.Context) error { return f.store.Lock(ctx, f.key, f.id, fleetLockTTL) })
+	if err != nil && !errors.Is(err, ErrLocked) {
+		f.c.logWarn(ctx, "cryptofuse: locking the shared store failed", err)
+	}
+	return err
+}
+
+// unlock releases the lock, also after ctx ended (Close): a lock left
+// behind would hold the others back for its ttl.
+func (f *fleet) unlock(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	if err := f.call(ctx, "unlock", func(ctx context.Context) error { return f.store.Unlock(ctx, f.key, f.id) }); err != nil {
+		f.c.logWarn(ctx, "cryptofuse: unlocking the shared store failed", err)
+	}
+}
+
+// wireSafe reports whether an access token can go in a header: no control
+// characters, not empty.
+func wireSafe(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// jitterDown returns d less a random part of up to d/n.
+func (f *fleet) jitterDown(d time.Duration, n int64) time.Duration {
+	if q := int64(d) / n; q > 0 {
+		return d - time.Duration(f.c.clock.jitter(q))
+	}
+	return d
+}

@@ -1,0 +1,153 @@
+package cryptofuse
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// run is the fleet's goroutine of one TokenSource, until ctx ends (Close):
+// it watches the record and reads it on every change notice and, without
+// one, every fleetPoll (jittered), adopting a newer generation; it sweeps
+// the retired tokens when the earliest revoke_at it saw has passed; and,
+// with RevokeOnClose, it renews this instance's membership every third of
+// fleetMemberTTL.
+func (f *fleet) run(ctx context.Context) {
+	watchRetry := time.NewTimer(0)
+	poll := time.NewTimer(f.jitterDown(fleetPoll, 10))
+	sweep := time.NewTimer(time.Hour)
+	sweep.Stop()
+	var join *time.Timer
+	var joinC <-chan time.Time
+	if f.revokeOnClose {
+		f.join(ctx)
+		join = time.NewTimer(fleetMemberTTL / 3)
+		joinC = join.C
+	}
+	defer func() {
+		watchRetry.Stop()
+		poll.Stop()
+		sweep.Stop()
+		if join != nil {
+			join.Stop()
+		}
+	}()
+	var watch <-chan struct{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-watchRetry.C:
+			ch, err := f.watch(ctx)
+			if err != nil {
+				watchRetry.Reset(f.jitterDown(fleetPoll, 10))
+				continue
+			}
+			watch = ch
+		case _, ok := <-watch:
+			if !ok {
+				// The store ended the watch: poll until it is back.
+				watch = nil
+				watchRetry.Reset(f.jitterDown(fleetPoll, 10))
+				continue
+			}
+			f.noticed()
+			f.refresh(ctx)
+		case <-poll.C:
+			f.refresh(ctx)
+			poll.Reset(f.jitterDown(fleetPoll, 10))
+		case <-joinC:
+			f.join(ctx)
+			join.Reset(fleetMemberTTL / 3)
+		case <-f.poke:
+			f.scheduleSweep(sweep)
+		case <-sweep.C:
+			f.sweep(ctx)
+			f.scheduleSweep(sweep)
+		}
+	}
+}
+
+// watch asks the store for change notices of the key. The channel lives
+// with ctx, not with the call's deadline.
+func (f *fleet) watch(ctx context.Context) (<-chan struct{}, error) {
+	var ch <-chan struct{}
+	err := f.call(ctx, "watch", func(context.Context) (err error) {
+		ch, err = f.store.Watch(ctx, f.key)
+		return err
+	})
+	if err != nil {
+		f.c.logWarn(ctx, "cryptofuse: watching the shared store failed; polling", err)
+	}
+	return ch, err
+}
+
+// refresh reads the record and adopts its token when it is of a newer
+// generation than the one this instance holds, or when this instance holds
+// a token of its own (the store was back): that is the switch.
+func (f *fleet) refresh(ctx context.Context) {
+	rec, err := f.read(ctx)
+	if err != nil || rec == nil {
+		return
+	}
+	f.noteRetired(rec)
+	t := rec.Token
+	f.mu.Lock()
+	h := f.held
+	ok := h.access != "" && t.AccessToken != h.access && (rec.Gen > h.gen || h.local) && alive(t, f.c.clock.now())
+	f.mu.Unlock()
+	if !ok || !f.host.adopt(t, rec.Gen) {
+		return
+	}
+	f.mu.Lock()
+	if f.held == h {
+		f.held = held{access: t.AccessToken, gen: rec.Gen}
+	}
+	f.mu.Unlock()
+	f.c.logDebug(ctx, "cryptofuse: fleet token adopted", slog.String("token", Fingerprint(t.AccessToken)), slog.Uint64("gen", rec.Gen))
+}
+
+// join renews this instance's membership (RevokeOnClose only).
+func (f *fleet) join(ctx context.Context) {
+	if err := f.call(ctx, "join", func(ctx context.Context) error { return f.store.Join(ctx, f.key, f.id, fleetMemberTTL) }); err != nil {
+		f.c.logWarn(ctx, "cryptofuse: joining the fleet in the shared store failed", err)
+	}
+}
+
+// noteRetired remembers the earliest revoke_at of rec's retired tokens, and
+// wakes the watch loop when it moved earlier.
+func (f *fleet) noteRetired(rec *storeRecord) {
+	var at time.Time
+	for _, r := range rec.Retired {
+		if !r.RevokeAt.IsZero() && (at.IsZero() || r.RevokeAt.Before(at)) {
+			at = r.RevokeAt
+		}
+	}
+	f.sweepMu.Lock()
+	earlier := !at.IsZero() && (f.sweepAt.IsZero() || at.Before(f.sweepAt))
+	if earlier {
+		f.sweepAt = at
+	}
+	f.sweepMu.Unlock()
+	if earlier {
+		select {
+		case f.poke <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// scheduleSweep sets t to fire at the earliest revoke_at seen, plus a
+// random delay of up to fleetSweepJitter, so that the instances of a fleet
+// do not all reach for the lock at once.
+func (f *fleet) scheduleSweep(t *time.Timer) {
+	f.sweepMu.Lock()
+	at := f.sweepAt
+	f.sweepMu.Unlock()
+	t.Stop()
+	if at.IsZero() {
+		return
+	}
+	d := at.Sub(f.c.clock.now()) + fleetSweepJitter - f.jitterDown(fleetSweepJitter, 1)
+	t.Reset(max(d, 0))
+}
