@@ -1,6 +1,7 @@
 package cryptofuse
 
 import (
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,6 +48,14 @@ type Client struct {
 	// credentials (clientSecrets in scrub.go), for the scrubber that cleans
 	// server and transport text before it reaches an error or a log line.
 	redact []string
+
+	// The store identity of sealParams (seal.go): the key of this client's
+	// records, the scope set they name, and the AEAD that seals them
+	// (AES-256-GCM under a key derived from the secret). Format never
+	// prints them.
+	sealKeyName string
+	sealScope   string
+	seal        cipher.AEAD
 }
 
 // NewClient returns a Client for the OAuth2 client with the given credentials
@@ -104,6 +113,10 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 	creds := wire.BasicCredentials(clientID, clientSecret) // RFC 6749 §2.3.1
 	c.authorization = []string{"Basic " + creds}
 	c.redact = clientSecrets(clientID, clientSecret)
+	c.sealKeyName, c.sealScope, c.seal, err = sealParams(base, clientID, clientSecret, cfg.scopes)
+	if err != nil {
+		return nil, err
+	}
 
 	if cfg.httpClient == nil {
 		c.hc = defaultHTTPClient()

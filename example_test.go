@@ -306,9 +306,9 @@ func eventually(cond func() bool) bool {
 }
 
 // A TokenStore keeps the token between runs of a program: a TokenSource
-// uses a stored token that is still fresh without a request. NewFileStore
-// keeps it in a JSON file at mode 0600.
-func ExampleNewFileStore() {
+// uses a stored token that is still fresh without a request. DirStore keeps
+// it, sealed under the client secret, in a file of its own at mode 0600.
+func ExampleDirStore() {
 	srv := cryptofusetest.NewServer("my-service", "my-secret")
 	defer srv.Close()
 	dir, err := os.MkdirTemp("", "cryptofuse-example")
@@ -321,21 +321,30 @@ func ExampleNewFileStore() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	store := cryptofuse.NewFileStore(filepath.Join(dir, "token.json"))
+	store := cryptofuse.DirStore(filepath.Join(dir, "tokens"))
 
-	// An earlier run of the program saved its token.
-	saved, err := c.Token(ctx)
+	// An earlier run of the program got a token; Close waited for it to be
+	// stored.
+	first, err := c.TokenSource(cryptofuse.TokenPolicy{Store: store})
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := store.Save(ctx, saved); err != nil {
-		log.Fatal(err)
-	}
-	info, err := os.Stat(filepath.Join(dir, "token.json"))
+	saved, err := first.Token(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("file mode:", info.Mode().Perm())
+	if err := first.Close(ctx); err != nil {
+		log.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(string(store), "cryptofuse-v1-*"))
+	if err != nil || len(files) != 1 {
+		log.Fatalf("record files: %v, %v", files, err)
+	}
+	info, err := os.Stat(files[0])
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("record file mode:", info.Mode().Perm())
 
 	// This run starts with it.
 	ts, err := c.TokenSource(cryptofuse.TokenPolicy{Store: store})
@@ -350,7 +359,7 @@ func ExampleNewFileStore() {
 	fmt.Println("stored token used:", tok.AccessToken == saved.AccessToken)
 	fmt.Println("token requests:", srv.Counts().Token, "(the earlier run's)")
 	// Output:
-	// file mode: -rw-------
+	// record file mode: -rw-------
 	// stored token used: true
 	// token requests: 1 (the earlier run's)
 }

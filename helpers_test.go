@@ -197,8 +197,8 @@ type request struct {
 	Body                   string
 }
 
-// record reads a request for later assertions.
-func record(t *testing.T, r *http.Request) request {
+// recordRequest reads a request for later assertions.
+func recordRequest(t *testing.T, r *http.Request) request {
 	t.Helper()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -214,7 +214,7 @@ func capture(t *testing.T, mt *httpmock.MockTransport, urlStr string, a answer) 
 	var mu sync.Mutex
 	var got []request
 	mt.RegisterResponder(http.MethodPost, urlStr, func(r *http.Request) (*http.Response, error) {
-		rec := record(t, r)
+		rec := recordRequest(t, r)
 		mu.Lock()
 		got = append(got, rec)
 		mu.Unlock()

@@ -65,7 +65,7 @@ func TestRotateToken(t *testing.T) {
 			c, mt := setup(t, opts...)
 			var order []string
 			mt.RegisterResponder(http.MethodPost, mockBase+revokePath, func(r *http.Request) (*http.Response, error) {
-				rec := record(t, r)
+				rec := recordRequest(t, r)
 				order = append(order, "revoke")
 				assert.Equal(t, "token=old-token&token_type_hint=access_token", rec.Body)
 				return tc.revoke.responder()(r)

@@ -1,6 +1,7 @@
 package cryptofuse
 
 import (
+	"errors"
 	"log/slog"
 	"time"
 )
@@ -89,8 +90,20 @@ func (ts *TokenSource) backoff(n int) time.Duration {
 // load returns the stored token if it is still valid, else nil. A failure
 // is logged: a store is a cache, never a reason to fail.
 func (ts *TokenSource) load() *Token {
-	tok, err := ts.policy.Store.Load(ts.ctx)
+	// Minimal port to the 0.3 store contract (stores helper); the
+	// hardening helper owns what follows.
+	var tok *Token
+	key := ts.c.storeKey()
+	data, err := ts.policy.Store.Get(ts.ctx, key)
+	if err == nil {
+		var r *record
+		if r, err = ts.c.openRecord(key, data); err == nil {
+			tok = r.Token
+		}
+	}
 	switch {
+	case errors.Is(err, ErrStoreMiss):
+		return nil
 	case err != nil:
 		ts.c.logWarn(ts.ctx, "cryptofuse: loading the stored token failed", err)
 		return nil
@@ -151,7 +164,12 @@ func (ts *TokenSource) save(e *entry) {
 	if e.seq <= ts.savedSeq {
 		return
 	}
-	if err := ts.policy.Store.Save(ts.finish, e.tok); err != nil {
+	key := ts.c.storeKey()
+	data, err := ts.c.sealRecord(key, &record{Token: e.tok, Issued: e.issued})
+	if err == nil {
+		err = ts.policy.Store.Put(ts.finish, key, data)
+	}
+	if err != nil {
 		ts.c.logWarn(ts.finish, "cryptofuse: saving the token failed", err)
 		return
 	}

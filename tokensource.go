@@ -35,16 +35,6 @@ type TokenPolicy struct {
 	Store TokenStore
 }
 
-// TokenStore keeps a [TokenSource]'s current token between runs of a
-// program. [NewFileStore] is one. Load returns (nil, nil) when nothing is
-// stored. A TokenSource calls Load once, before its first token request, and
-// Save after every new token, never both at once; a failure of either is
-// logged (with the client's [WithLogger]) and does not fail a call.
-type TokenStore interface {
-	Load(ctx context.Context) (*Token, error)
-	Save(ctx context.Context, tok *Token) error
-}
-
 // ErrClosed is returned by [TokenSource.Token], [TokenSource.Rotate] and the
 // RoundTripper of [TokenSource.Transport] after [TokenSource.Close].
 var ErrClosed error = &plainError{msg: "token source closed"}

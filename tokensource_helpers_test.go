@@ -169,10 +169,17 @@ func (s *tokenServer) set(f func(s *tokenServer)) {
 }
 
 // memStore is a TokenStore in memory, with failures on demand.
+//
+// Ported to the 0.3 store contract by the stores helper, minimally: with c
+// set, tok is sealed for c on Get and lastSave is opened with c on Put;
+// without c, tok is not served and lastSave stays nil. The hardening helper
+// owns this file from here.
 type memStore struct {
-	hold     chan struct{} // when set, Save waits for it or for its ctx
+	hold     chan struct{} // when set, Put waits for it or for its ctx
+	c        *Client       // seals tok and opens what is Put
 	mu       sync.Mutex
 	tok      *Token
+	data     map[string][]byte
 	loadErr  error
 	saveErr  error
 	loads    int
@@ -180,14 +187,23 @@ type memStore struct {
 	lastSave *Token
 }
 
-func (m *memStore) Load(context.Context) (*Token, error) {
+func (m *memStore) Get(_ context.Context, key string) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.loads++
-	return m.tok, m.loadErr
+	if m.loadErr != nil {
+		return nil, m.loadErr
+	}
+	if b, ok := m.data[key]; ok {
+		return b, nil
+	}
+	if m.tok != nil && m.c != nil {
+		return m.c.sealRecord(key, &record{Token: m.tok})
+	}
+	return nil, ErrStoreMiss
 }
 
-func (m *memStore) Save(ctx context.Context, tok *Token) error {
+func (m *memStore) Put(ctx context.Context, key string, data []byte) error {
 	if m.hold != nil {
 		select {
 		case <-m.hold:
@@ -198,8 +214,26 @@ func (m *memStore) Save(ctx context.Context, tok *Token) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.saves++
-	m.lastSave = tok
-	return m.saveErr
+	if m.saveErr != nil {
+		return m.saveErr
+	}
+	if m.data == nil {
+		m.data = map[string][]byte{}
+	}
+	m.data[key] = data
+	if m.c != nil {
+		if r, err := m.c.openRecord(key, data); err == nil {
+			m.lastSave = r.Token
+		}
+	}
+	return nil
+}
+
+func (m *memStore) Delete(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.data, key)
+	return nil
 }
 
 func (m *memStore) stats() (loads, saves int, last *Token) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -49,52 +48,37 @@ func (c *command) token(ctx context.Context, args []string) int {
 	if fs.NArg() > 0 {
 		return c.refuseArgs(fs)
 	}
-	var store cryptofuse.TokenStore
-	if *cache != "" {
-		store = cryptofuse.NewFileStore(*cache)
-		if tok := c.cachedToken(ctx, fs, store, strings.Fields(*scope), *minValid); tok != nil {
-			return c.printToken(fs, tok, *asJSON)
-		}
-	}
 	client, ok := c.newClient(fs, cf, cryptofuse.WithScopes(strings.Fields(*scope)...))
 	if !ok {
 		return exitUsage
 	}
 	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
-	tok, err := client.Token(ctx)
+	var tok *cryptofuse.Token
+	var err error
+	if *cache != "" {
+		tok, err = c.cachedToken(ctx, client, *cache, *minValid)
+	} else {
+		tok, err = client.Token(ctx)
+	}
 	if err != nil {
 		fmt.Fprintf(c.stderr, "%s: %s\n", fs.Name(), explain(err))
 		c.hintFor(err)
 		return exitFailed
 	}
-	if store != nil {
-		if err := store.Save(ctx, tok); err != nil {
-			fmt.Fprintf(c.stderr, "%s: -cache: %v (the token is printed, not kept)\n", fs.Name(), err)
-		}
-	}
 	return c.printToken(fs, tok, *asJSON)
 }
 
-// cachedToken returns the token kept in store when it stays valid for at
-// least minValid and holds every scope asked for, else nil. A cache that
-// cannot be read is reported and treated as empty.
-func (c *command) cachedToken(ctx context.Context, fs *flag.FlagSet, store cryptofuse.TokenStore, scopes []string, minValid time.Duration) *cryptofuse.Token {
-	tok, err := store.Load(ctx)
+// cachedToken returns a token through a TokenSource over the DirStore dir:
+// the one kept there while it stays valid for at least minValid, else a new
+// one, which the TokenSource keeps there.
+func (c *command) cachedToken(ctx context.Context, client *cryptofuse.Client, dir string, minValid time.Duration) (*cryptofuse.Token, error) {
+	ts, err := client.TokenSource(cryptofuse.TokenPolicy{Store: cryptofuse.DirStore(dir), RefreshBefore: minValid})
 	if err != nil {
-		fmt.Fprintf(c.stderr, "%s: -cache: %v (a new token is issued)\n", fs.Name(), err)
-		return nil
+		return nil, err
 	}
-	if tok == nil || tok.Expiry.IsZero() || time.Until(tok.Expiry) < minValid {
-		return nil
-	}
-	held := strings.Fields(tok.Scope)
-	for _, s := range scopes {
-		if !slices.Contains(held, s) {
-			return nil
-		}
-	}
-	return tok
+	defer ts.Close(ctx)
+	return ts.Token(ctx)
 }
 
 // registerScope adds token's and rotate's -scope flag to fs.

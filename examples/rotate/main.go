@@ -80,16 +80,7 @@ func run(ctx context.Context, env *setup.Env, cfg config, out io.Writer) error {
 
 	policy := cryptofuse.TokenPolicy{RevokeAfter: cfg.Grace}
 	if cfg.State != "" {
-		policy.Store = cryptofuse.NewFileStore(cfg.State)
-	}
-	// keep saves the token the run ends with. The TokenSource saves every
-	// new token itself, in the background, but Close cancels a save still
-	// under way, and a job closes right after it got its token.
-	keep := func(tok *cryptofuse.Token) error {
-		if policy.Store == nil {
-			return nil
-		}
-		return policy.Store.Save(ctx, tok)
+		policy.Store = cryptofuse.DirStore(cfg.State)
 	}
 	ts, err := env.Client.TokenSource(policy)
 	if err != nil {
@@ -107,9 +98,6 @@ func run(ctx context.Context, env *setup.Env, cfg config, out io.Writer) error {
 	fmt.Fprintf(out, "current token  %s  %s\n", setup.Fingerprint(old.AccessToken), describe(old))
 	if cfg.State != "" && age < cfg.MaxAge {
 		fmt.Fprintf(out, "kept           %v old, younger than -max-age %v: nothing to rotate\n", age.Round(time.Second), cfg.MaxAge)
-		if err := keep(old); err != nil {
-			return err
-		}
 		return ts.Close(ctx)
 	}
 
@@ -118,9 +106,6 @@ func run(ctx context.Context, env *setup.Env, cfg config, out io.Writer) error {
 		return fmt.Errorf("rotating: %w", err)
 	}
 	fmt.Fprintf(out, "new token      %s  %s\n", setup.Fingerprint(tok.AccessToken), describe(tok))
-	if err := keep(tok); err != nil {
-		return err
-	}
 
 	if err := expect(ctx, env, out, "old token", old.AccessToken, true, fmt.Sprintf("during the %v grace period", cfg.Grace)); err != nil {
 		return err
