@@ -195,7 +195,7 @@ func (f *fleet) obtainLocked(ctx context.Context, reason TokenReason, old *Token
 // usable returns the record's token when this instance may use it instead
 // of requesting one: it is not old, has not expired, and, for Rotate, was
 // stored within fleetRotateWindow. It records it as held.
-func (f *fleet) usable(rec *storeRecord, reason TokenReason, old *Token, start time.Time) (*Token, TokenReason) {
+func (f *fleet) usable(rec *record, reason TokenReason, old *Token, start time.Time) (*Token, TokenReason) {
 	if rec == nil {
 		return nil, ""
 	}
@@ -290,14 +290,14 @@ func (f *fleet) isLocal(tok *Token) bool {
 // Its generation is one more than both the record's and heldGen, the
 // newest this instance knew: a store that lost the record (a Redis
 // restarted without persistence) must not send the fleet's generations back.
-func (f *fleet) nextRecord(rec *storeRecord, tok *Token, heldGen uint64, now time.Time) *storeRecord {
-	n := &storeRecord{Token: tok, Issued: now, Gen: heldGen + 1}
+func (f *fleet) nextRecord(rec *record, tok *Token, heldGen uint64, now time.Time) *record {
+	n := &record{Token: tok, Issued: now, Gen: heldGen + 1}
 	if rec == nil {
 		return n
 	}
 	n.Gen = max(rec.Gen, heldGen) + 1
 	for _, r := range rec.Retired {
-		if r.Token != nil && alive(r.Token, now) {
+		if r.Token != "" && (r.Expiry.IsZero() || now.Before(r.Expiry)) {
 			n.Retired = append(n.Retired, r)
 		}
 	}
@@ -305,7 +305,7 @@ func (f *fleet) nextRecord(rec *storeRecord, tok *Token, heldGen uint64, now tim
 	if old == nil || old.AccessToken == tok.AccessToken || !alive(old, now) || (f.revokeAfter == 0 && !f.revokeOnClose) {
 		return n
 	}
-	r := retiredToken{Token: old}
+	r := retired{Token: old.AccessToken, Expiry: old.Expiry}
 	if f.revokeAfter > 0 {
 		// No earlier than RevokeAfter after the fleet switched, which
 		// takes at most fleetPoll.

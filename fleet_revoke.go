@@ -61,11 +61,11 @@ func (f *fleet) sweep(ctx context.Context) {
 
 // retrySweep makes the watch loop sweep again after d.
 func (f *fleet) retrySweep(d time.Duration) {
-	f.noteRetired(&storeRecord{Retired: []retiredToken{{RevokeAt: f.c.clock.now().Add(d)}}})
+	f.noteRetired(&record{Retired: []retired{{RevokeAt: f.c.clock.now().Add(d)}}})
 }
 
 // hasDue reports whether a retired token of rec is due for revocation.
-func hasDue(rec *storeRecord, now time.Time) bool {
+func hasDue(rec *record, now time.Time) bool {
 	for _, r := range rec.Retired {
 		if !r.RevokeAt.IsZero() && !now.Before(r.RevokeAt) {
 			return true
@@ -79,7 +79,7 @@ func hasDue(rec *storeRecord, now time.Time) bool {
 // revoked and expired ones; a failed revocation stays, to be tried again
 // after fleetRevokeRetry. The caller holds the lock; it is renewed before
 // each revocation after the first.
-func (f *fleet) revokeRetired(ctx context.Context, rec *storeRecord, all bool, when string) (*storeRecord, error) {
+func (f *fleet) revokeRetired(ctx context.Context, rec *record, all bool, when string) (*record, error) {
 	n := *rec
 	n.Retired = nil
 	var errs []error
@@ -87,7 +87,7 @@ func (f *fleet) revokeRetired(ctx context.Context, rec *storeRecord, all bool, w
 	for _, r := range rec.Retired {
 		now := f.c.clock.now()
 		switch {
-		case r.Token == nil || !alive(r.Token, now) || r.Token.AccessToken == rec.Token.AccessToken:
+		case r.Token == "" || (!r.Expiry.IsZero() && !now.Before(r.Expiry)) || r.Token == rec.Token.AccessToken:
 			continue
 		case !all && (r.RevokeAt.IsZero() || now.Before(r.RevokeAt)):
 			n.Retired = append(n.Retired, r)
@@ -107,9 +107,9 @@ func (f *fleet) revokeRetired(ctx context.Context, rec *storeRecord, all bool, w
 }
 
 // revoke revokes one token of the fleet and reports it.
-func (f *fleet) revoke(ctx context.Context, tok *Token, when string) error {
-	err := f.c.Revoke(ctx, tok.AccessToken, AccessTokenHint)
-	fp := Fingerprint(tok.AccessToken)
+func (f *fleet) revoke(ctx context.Context, access, when string) error {
+	err := f.c.Revoke(ctx, access, AccessTokenHint)
+	fp := Fingerprint(access)
 	if err != nil {
 		f.c.logWarn(ctx, "cryptofuse: revoking a fleet token failed", err, slog.String("token", fp), slog.String("when", when))
 	} else {
@@ -155,15 +155,15 @@ func (f *fleet) leave(ctx context.Context, cur *Token) error {
 	rec, err := f.read(ctx)
 	if err != nil || rec == nil {
 		if cur != nil && !f.isLocal(cur) {
-			return f.revoke(ctx, cur, "close")
+			return f.revoke(ctx, cur.AccessToken, "close")
 		}
 		return nil
 	}
 	all := *rec
-	all.Retired = append([]retiredToken{{Token: rec.Token}}, rec.Retired...)
+	all.Retired = append([]retired{{Token: rec.Token.AccessToken, Expiry: rec.Token.Expiry}}, rec.Retired...)
 	all.Token = &Token{}
 	if cur != nil && cur.AccessToken != rec.Token.AccessToken && !f.isLocal(cur) {
-		all.Retired = append(all.Retired, retiredToken{Token: cur})
+		all.Retired = append(all.Retired, retired{Token: cur.AccessToken, Expiry: cur.Expiry})
 	}
 	_, rerr := f.revokeRetired(ctx, dedupRetired(&all), true, "close")
 	derr := f.call(ctx, "delete", func(ctx context.Context) error { return f.store.Delete(ctx, f.key) })
@@ -175,12 +175,12 @@ func (f *fleet) leave(ctx context.Context, cur *Token) error {
 
 // dedupRetired drops repeated tokens from rec's retired list, so that none
 // is revoked twice.
-func dedupRetired(rec *storeRecord) *storeRecord {
+func dedupRetired(rec *record) *record {
 	seen := map[string]bool{}
 	out := rec.Retired[:0:0]
 	for _, r := range rec.Retired {
-		if r.Token != nil && !seen[r.Token.AccessToken] {
-			seen[r.Token.AccessToken] = true
+		if r.Token != "" && !seen[r.Token] {
+			seen[r.Token] = true
 			out = append(out, r)
 		}
 	}

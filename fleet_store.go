@@ -51,7 +51,7 @@ func (f *fleet) call(ctx context.Context, op string, fn func(ctx context.Context
 // read returns the record, nil when there is none or it does not open (a
 // record this client cannot use is a miss, replaced by the next Put), and
 // an error only when the store failed.
-func (f *fleet) read(ctx context.Context) (*storeRecord, error) {
+func (f *fleet) read(ctx context.Context) (*record, error) {
 	var data []byte
 	err := f.call(ctx, "get", func(ctx context.Context) (err error) {
 		data, err = f.store.Get(ctx, f.key)
@@ -73,7 +73,7 @@ func (f *fleet) read(ctx context.Context) (*storeRecord, error) {
 }
 
 // write seals rec and puts it under the key.
-func (f *fleet) write(ctx context.Context, rec *storeRecord) error {
+func (f *fleet) write(ctx context.Context, rec *record) error {
 	data, err := f.c.sealRecord(f.key, rec)
 	if err == nil {
 		err = f.call(ctx, "put", func(ctx context.Context) error { return f.store.Put(ctx, f.key, data) })
@@ -100,20 +100,6 @@ func (f *fleet) unlock(ctx context.Context) {
 	if err := f.call(ctx, "unlock", func(ctx context.Context) error { return f.store.Unlock(ctx, f.key, f.id) }); err != nil {
 		f.c.logWarn(ctx, "cryptofuse: unlocking the shared store failed", err)
 	}
-}
-
-// wireSafe reports whether an access token can go in a header: no control
-// characters, not empty.
-func wireSafe(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // jitterDown returns d less a random part of up to d/n.

@@ -116,7 +116,7 @@ func (f *fleet) join(ctx context.Context) {
 
 // noteRetired remembers the earliest revoke_at of rec's retired tokens, and
 // wakes the watch loop when it moved earlier.
-func (f *fleet) noteRetired(rec *storeRecord) {
+func (f *fleet) noteRetired(rec *record) {
 	var at time.Time
 	for _, r := range rec.Retired {
 		if !r.RevokeAt.IsZero() && (at.IsZero() || r.RevokeAt.Before(at)) {

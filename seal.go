@@ -50,6 +50,7 @@ type record struct {
 type retired struct {
 	Token    string    `json:"token"`
 	RevokeAt time.Time `json:"revoke_at"`
+	Expiry   time.Time `json:"expiry,omitzero"` // the token's; zero: unknown (kept until revoked)
 }
 
 // sealParams derives the store identity and the sealing AEAD of a client:

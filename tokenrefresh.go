@@ -16,7 +16,7 @@ import (
 func (ts *TokenSource) startLocked(reason string) *flight {
 	f := &flight{done: make(chan struct{})}
 	ts.flight = f
-	loadStore := !ts.loaded && ts.policy.Store != nil
+	loadStore := !ts.loaded && ts.policy.Store != nil && ts.fleet == nil
 	ts.loaded = true
 	ts.wg.Add(1)
 	go func() {
