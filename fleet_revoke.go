@@ -39,7 +39,7 @@ func (f *fleet) sweep(ctx context.Context) {
 		}
 		return
 	}
-	switch err := f.lock(ctx); {
+	switch err := f.lock(ctx, f.sweeper()); {
 	case errors.Is(err, ErrLocked):
 		f.retrySweep(fleetLockPoll) // maybe another instance's sweep
 		return
@@ -47,7 +47,7 @@ func (f *fleet) sweep(ctx context.Context) {
 		f.retrySweep(fleetPoll)
 		return
 	}
-	defer f.unlock(ctx)
+	defer f.unlock(ctx, f.sweeper())
 	if rec, err = f.read(ctx); err != nil || rec == nil {
 		return
 	}
@@ -58,6 +58,9 @@ func (f *fleet) sweep(ctx context.Context) {
 	}
 	f.noteRetired(n)
 }
+
+// sweeper is this instance's lock owner for revocations.
+func (f *fleet) sweeper() string { return f.id + "-sweep" }
 
 // retrySweep makes the watch loop sweep again after d.
 func (f *fleet) retrySweep(d time.Duration) {
@@ -94,7 +97,7 @@ func (f *fleet) revokeRetired(ctx context.Context, rec *record, all bool, when s
 			continue
 		}
 		if renew {
-			_ = f.lock(ctx)
+			_ = f.lock(ctx, f.sweeper())
 		}
 		renew = true
 		if err := f.revoke(ctx, r.Token, when); err != nil {
@@ -148,9 +151,8 @@ func (f *fleet) leave(ctx context.Context, cur *Token) error {
 	}
 	// The last one: whoever holds the lock (a crashed instance) does not
 	// matter any more.
-	locked := f.lock(ctx) == nil
-	if locked {
-		defer f.unlock(ctx)
+	if f.lock(ctx, f.sweeper()) == nil {
+		defer f.unlock(ctx, f.sweeper())
 	}
 	rec, err := f.read(ctx)
 	if err != nil || rec == nil {

@@ -84,9 +84,12 @@ func (f *fleet) write(ctx context.Context, rec *record) error {
 	return err
 }
 
-// lock takes the fleet lock for fleetLockTTL.
-func (f *fleet) lock(ctx context.Context) error {
-	err := f.call(ctx, "lock", func(ctx context.Context) error { return f.store.Lock(ctx, f.key, f.id, fleetLockTTL) })
+// lock takes the fleet lock for fleetLockTTL as owner: f.id to store a
+// token (obtain, publish: one at a time in this process, under f.lockMu),
+// f.id+"-sweep" to revoke (sweep, leave), so that the two exclude each other
+// like any two instances do.
+func (f *fleet) lock(ctx context.Context, owner string) error {
+	err := f.call(ctx, "lock", func(ctx context.Context) error { return f.store.Lock(ctx, f.key, owner, fleetLockTTL) })
 	if err != nil && !errors.Is(err, ErrLocked) {
 		f.c.logWarn(ctx, "cryptofuse: locking the shared store failed", err)
 	}
@@ -95,9 +98,9 @@ func (f *fleet) lock(ctx context.Context) error {
 
 // unlock releases the lock, also after ctx ended (Close): a lock left
 // behind would hold the others back for its ttl.
-func (f *fleet) unlock(ctx context.Context) {
+func (f *fleet) unlock(ctx context.Context, owner string) {
 	ctx = context.WithoutCancel(ctx)
-	if err := f.call(ctx, "unlock", func(ctx context.Context) error { return f.store.Unlock(ctx, f.key, f.id) }); err != nil {
+	if err := f.call(ctx, "unlock", func(ctx context.Context) error { return f.store.Unlock(ctx, f.key, owner) }); err != nil {
 		f.c.logWarn(ctx, "cryptofuse: unlocking the shared store failed", err)
 	}
 }

@@ -84,27 +84,76 @@ func (f *fleet) watch(ctx context.Context) (<-chan struct{}, error) {
 
 // refresh reads the record and adopts its token when it is of a newer
 // generation than the one this instance holds, or when this instance holds
-// a token of its own (the store was back): that is the switch.
+// a token of its own and another instance stored one since: that is the
+// switch. An instance that holds a token of its own and finds no newer
+// record (the store is back) stores its token for the others (publish).
 func (f *fleet) refresh(ctx context.Context) {
 	rec, err := f.read(ctx)
-	if err != nil || rec == nil {
+	if err != nil {
+		return
+	}
+	f.mu.Lock()
+	h := f.held
+	f.mu.Unlock()
+	if h.tok == nil {
+		return
+	}
+	if h.local && (rec == nil || rec.Gen <= h.gen) {
+		f.publish(ctx, h)
+		return
+	}
+	if rec == nil {
 		return
 	}
 	f.noteRetired(rec)
 	t := rec.Token
-	f.mu.Lock()
-	h := f.held
-	ok := h.access != "" && t.AccessToken != h.access && (rec.Gen > h.gen || h.local) && alive(t, f.c.clock.now())
-	f.mu.Unlock()
-	if !ok || !f.host.adopt(t, rec.Gen) {
+	if t.AccessToken == h.tok.AccessToken || (rec.Gen <= h.gen && !h.local) || !alive(t, f.c.clock.now()) {
+		return
+	}
+	if !f.host.adopt(t, rec.Gen) {
 		return
 	}
 	f.mu.Lock()
 	if f.held == h {
-		f.held = held{access: t.AccessToken, gen: rec.Gen}
+		f.held = held{tok: t, gen: rec.Gen}
 	}
 	f.mu.Unlock()
 	f.c.logDebug(ctx, "cryptofuse: fleet token adopted", slog.String("token", Fingerprint(t.AccessToken)), slog.Uint64("gen", rec.Gen))
+}
+
+// publish stores h's token, which this instance got on its own while the
+// store failed, as the fleet's next generation, unless another instance
+// stored one first. The record's token it replaces is retired.
+func (f *fleet) publish(ctx context.Context, h held) {
+	f.lockMu.Lock()
+	defer f.lockMu.Unlock()
+	if f.lock(ctx, f.id) != nil {
+		return
+	}
+	defer f.unlock(ctx, f.id)
+	rec, err := f.read(ctx)
+	f.mu.Lock()
+	same := f.held == h
+	f.mu.Unlock()
+	now := f.c.clock.now()
+	if err != nil || !same || (rec != nil && rec.Gen > h.gen) || !alive(h.tok, now) {
+		return
+	}
+	next := f.nextRecord(rec, h.tok, h.gen, now)
+	if f.write(ctx, next) != nil {
+		return
+	}
+	f.localMu.Lock()
+	delete(f.local, h.tok.AccessToken)
+	f.localMu.Unlock()
+	f.mu.Lock()
+	if f.held == h {
+		f.held = held{tok: h.tok, gen: next.Gen}
+	}
+	f.mu.Unlock()
+	f.noteRetired(next)
+	f.c.logDebug(ctx, "cryptofuse: fleet token stored", slog.String("token", Fingerprint(h.tok.AccessToken)),
+		slog.Uint64("gen", next.Gen), slog.String("reason", "store back"))
 }
 
 // join renews this instance's membership (RevokeOnClose only).

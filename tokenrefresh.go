@@ -14,7 +14,7 @@ import (
 // startLocked starts a token request in the background and returns its
 // flight. ts.mu is held.
 func (ts *TokenSource) startLocked(reason string) *flight {
-	f := &flight{done: make(chan struct{})}
+	f := &flight{done: make(chan struct{}), old: ts.cur.Load()}
 	ts.flight = f
 	loadStore := !ts.loaded && ts.policy.Store != nil && ts.fleet == nil
 	ts.loaded = true
@@ -40,9 +40,9 @@ func (ts *TokenSource) fly(f *flight, reason string, loadStore bool) {
 	var gen uint64
 	switch {
 	case ts.fleet != nil:
-		var old *Token
-		if e := ts.cur.Load(); e != nil {
-			old = e.tok
+		var old *Token // the token that was due when the flight started
+		if f.old != nil {
+			old = f.old.tok
 		}
 		var why TokenReason
 		tok, gen, why, err = ts.fleet.obtain(ts.ctx, fleetReason(reason), old)

@@ -118,6 +118,7 @@ type entry struct {
 type flight struct {
 	done chan struct{}
 	err  error
+	old  *entry // the current entry when it started
 }
 
 // replaced is a token that was replaced and is still to be revoked.
