@@ -72,7 +72,7 @@ func runLifetimes(t *testing.T, n, lifetimes int, shared bool) (minted, errs int
 // instances with no shared store mint N × L.
 func TestFleetLifetimes(t *testing.T) {
 	const lifetimes = 4
-	for _, n := range []int{3, 10} {
+	for _, n := range []int{3, 10, 50} {
 		t.Run("", func(t *testing.T) {
 			alone, errs := runLifetimes(t, n, lifetimes, false)
 			require.Zero(t, errs)
