@@ -186,13 +186,6 @@ func withCtx(ctx context.Context, f func() error) error {
 // link there, refusing one that group or others can write and one larger
 // than maxDirFileSize.
 func readOwnFile(p string) ([]byte, error) {
-	before, err := os.Lstat(p)
-	if err != nil {
-		return nil, err
-	}
-	if !before.Mode().IsRegular() {
-		return nil, errDirNotFile
-	}
 	f, err := openNoFollow(p)
 	if err != nil {
 		return nil, err
@@ -202,8 +195,8 @@ func readOwnFile(p string) ([]byte, error) {
 	switch {
 	case err != nil:
 		return nil, err
-	case !fi.Mode().IsRegular() || !os.SameFile(before, fi):
-		return nil, errDirNotFile // replaced between Lstat and open
+	case !fi.Mode().IsRegular():
+		return nil, errDirNotFile
 	case fi.Mode().Perm()&0o022 != 0:
 		return nil, errDirWritable
 	case fi.Size() > maxDirFileSize:

@@ -10,9 +10,36 @@ import (
 	"time"
 )
 
-// openNoFollow opens p for reading. Without O_NOFOLLOW, readOwnFile's
-// Lstat and SameFile checks stand in for it.
-func openNoFollow(p string) (*os.File, error) { return os.Open(p) }
+// openNoFollow opens p for reading, refusing a symbolic link there
+// (errDirNotFile). Without O_NOFOLLOW, an Lstat before the open and a check
+// that the open file is the one Lstat saw stand in for it; a file replaced
+// in between (a Put) is tried again.
+func openNoFollow(p string) (*os.File, error) {
+	for try := 0; ; try++ {
+		before, err := os.Lstat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !before.Mode().IsRegular() {
+			return nil, errDirNotFile
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		fi, err := f.Stat()
+		if err == nil && os.SameFile(before, fi) {
+			return f, nil
+		}
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		if try == 3 {
+			return nil, errDirNotFile
+		}
+	}
+}
 
 // guardStale is how old a guard file must be to be taken for a crashed
 // holder's, where flock(2) is missing: far beyond the microseconds a guard is

@@ -11,9 +11,13 @@ import (
 )
 
 // openNoFollow opens p for reading without following a symbolic link at p
-// (O_NOFOLLOW) and without blocking on a FIFO (O_NONBLOCK).
+// (O_NOFOLLOW: errDirNotFile) and without blocking on a FIFO (O_NONBLOCK).
 func openNoFollow(p string) (*os.File, error) {
-	return os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, errDirNotFile
+	}
+	return f, err
 }
 
 // lockGuard takes the exclusive flock(2) of the guard file at p, polling
