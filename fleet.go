@@ -56,7 +56,7 @@ const (
 	fleetPoll = 30 * time.Second
 	// fleetRotateWindow: Rotate uses a token another instance stored this
 	// recently instead of requesting one more.
-	fleetRotateWindow = 2 * time.Second
+	fleetRotateWindow = 2 * time.Second // after a token stored by a Rotate
 	// fleetMemberTTL is how long an instance counts as present after its
 	// last Join (renewed every third of it); a crashed instance counts as
 	// gone this long after its last renewal. Only with RevokeOnClose.
@@ -188,6 +188,7 @@ func (f *fleet) obtainLocked(ctx context.Context, reason TokenReason, old *Token
 	heldGen := f.held.gen
 	f.mu.Unlock()
 	next := f.nextRecord(rec, tok, heldGen, f.c.clock.now())
+	next.Rotated = reason == ReasonRotate
 	if err := f.write(ctx, next); err != nil {
 		f.setLocal(tok)
 		return tok, 0, reason, nil
@@ -200,19 +201,24 @@ func (f *fleet) obtainLocked(ctx context.Context, reason TokenReason, old *Token
 }
 
 // usable returns the record's token when this instance may use it instead
-// of requesting one: it is not old, has not expired, and, for Rotate, was
-// stored within fleetRotateWindow. It records it as held.
+// of requesting one: it has not expired, and it is not old, or, for Rotate,
+// a Rotate stored it within fleetRotateWindow. It records it as held.
 func (f *fleet) usable(rec *record, reason TokenReason, old *Token, start time.Time) (*Token, TokenReason) {
 	if rec == nil {
 		return nil, ""
 	}
 	t, now := rec.Token, f.c.clock.now()
 	switch {
-	case old != nil && t.AccessToken == old.AccessToken:
-		return nil, ""
 	case !alive(t, now):
 		return nil, ""
-	case reason == ReasonRotate && rec.Issued.Before(start.Add(-fleetRotateWindow)):
+	case reason == ReasonRotate:
+		// Rotations of several instances at once make one token: the
+		// record's, when another Rotate stored it within
+		// fleetRotateWindow, also when this instance already adopted it.
+		if !rec.Rotated || rec.Issued.Before(start.Add(-fleetRotateWindow)) {
+			return nil, ""
+		}
+	case old != nil && t.AccessToken == old.AccessToken:
 		return nil, ""
 	}
 	f.setHeld(t, rec.Gen)

@@ -24,11 +24,12 @@ func (f *fleet) setLocal(tok *Token) {
 	f.mu.Unlock()
 }
 
-// fleetNewer reports whether a TokenSource installs a token of generation
-// gen over its current one of generation cur: a token of the instance's own
-// (gen 0) always, one from the record when it is newer, or when the current
-// one is the instance's own (cur 0).
-func fleetNewer(gen, cur uint64) bool { return gen == 0 || cur == 0 || gen > cur }
+// fleetNewer reports whether a TokenSource installs another token of
+// generation gen over its current one of generation cur, when its current
+// one changed while it obtained it: a token of the instance's own (gen 0)
+// always, one from the record unless the current one is older (two tokens
+// of one generation: the record lost and written again; the later wins).
+func fleetNewer(gen, cur uint64) bool { return gen == 0 || cur == 0 || gen >= cur }
 
 // retire tells the fleet that the TokenSource replaced tok. It reports
 // whether the fleet revokes tok (it is in the record, or was replaced there

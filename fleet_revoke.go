@@ -136,11 +136,7 @@ func (f *fleet) leave(ctx context.Context, cur *Token) error {
 		f.sweep(ctx)
 		return nil
 	}
-	var remaining int
-	err := f.call(ctx, "leave", func(ctx context.Context) (err error) {
-		remaining, err = f.store.Leave(ctx, f.key, f.id)
-		return err
-	})
+	remaining, err := storeCall(f, ctx, "leave", func(ctx context.Context) (int, error) { return f.store.Leave(ctx, f.key, f.id) })
 	if err != nil {
 		f.c.logWarn(ctx, "cryptofuse: leaving the fleet failed; its tokens are left to the others", err)
 		return nil

@@ -13,50 +13,59 @@ import (
 
 // call runs one store call.
 func (f *fleet) call(ctx context.Context, op string, fn func(ctx context.Context) error) error {
+	_, err := storeCall(f, ctx, op, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) })
+	return err
+}
+
+// storeCall runs one store call that returns a value. The value travels
+// with the error over a channel, so that a call that returns after its
+// deadline writes nothing the caller reads.
+func storeCall[T any](f *fleet, ctx context.Context, op string, fn func(ctx context.Context) (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
 	ctx, cancel := context.WithTimeout(ctx, fleetStoreTimeout)
 	defer cancel()
 	start := f.c.clock.now()
-	done := make(chan error, 1)
+	done := make(chan result, 1)
 	go func() {
 		defer func() {
 			if recover() != nil {
-				done <- &plainError{msg: "store: " + op + " panicked"}
+				done <- result{err: &plainError{msg: "store: " + op + " panicked"}}
 			}
 		}()
-		done <- fn(ctx)
+		v, err := fn(ctx)
+		done <- result{v, err}
 	}()
-	var err error
+	var r result
 	select {
-	case err = <-done:
+	case r = <-done:
 	case <-ctx.Done():
-		err = &plainError{msg: "store: " + op, err: ctx.Err()}
+		r.err = &plainError{msg: "store: " + op, err: ctx.Err()}
 	}
 	if h := f.c.hooks.Store; h != nil {
 		out := StoreOK
 		switch {
-		case errors.Is(err, ErrStoreMiss):
+		case errors.Is(r.err, ErrStoreMiss):
 			out = StoreMiss
-		case errors.Is(err, ErrLocked):
+		case errors.Is(r.err, ErrLocked):
 			out = StoreLocked
-		case err != nil:
+		case r.err != nil:
 			out = StoreError
 		case op == "get":
 			out = StoreHit
 		}
-		h(StoreEvent{ClientID: f.c.clientID, Op: op, Outcome: out, Duration: f.c.clock.now().Sub(start), Err: err})
+		h(StoreEvent{ClientID: f.c.clientID, Op: op, Outcome: out, Duration: f.c.clock.now().Sub(start), Err: r.err})
 	}
-	return err
+	return r.v, r.err
 }
 
 // read returns the record, nil when there is none or it does not open (a
 // record this client cannot use is a miss, replaced by the next Put), and
 // an error only when the store failed.
 func (f *fleet) read(ctx context.Context) (*record, error) {
-	var data []byte
-	err := f.call(ctx, "get", func(ctx context.Context) (err error) {
-		data, err = f.store.Get(ctx, f.key)
-		return err
-	})
+	data, err := storeCall(f, ctx, "get", func(ctx context.Context) ([]byte, error) { return f.store.Get(ctx, f.key) })
 	switch {
 	case errors.Is(err, ErrStoreMiss):
 		return nil, nil

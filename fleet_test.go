@@ -344,3 +344,5 @@ func fleetAnswer(status int, body string) *http.Response {
 	return &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"application/json"}},
 		Body: io.NopCloser(strings.NewReader(body))}
 }
+
+func newHTTPClient(rt http.RoundTripper) *http.Client { return &http.Client{Transport: rt} }

@@ -44,6 +44,7 @@ func (f *fleet) run(ctx context.Context) {
 				continue
 			}
 			watch = ch
+			f.refresh(ctx) // what changed before the watch began
 		case _, ok := <-watch:
 			if !ok {
 				// The store ended the watch: poll until it is back.
@@ -71,19 +72,15 @@ func (f *fleet) run(ctx context.Context) {
 // watch asks the store for change notices of the key. The channel lives
 // with ctx, not with the call's deadline.
 func (f *fleet) watch(ctx context.Context) (<-chan struct{}, error) {
-	var ch <-chan struct{}
-	err := f.call(ctx, "watch", func(context.Context) (err error) {
-		ch, err = f.store.Watch(ctx, f.key)
-		return err
-	})
+	ch, err := storeCall(f, ctx, "watch", func(context.Context) (<-chan struct{}, error) { return f.store.Watch(ctx, f.key) })
 	if err != nil {
 		f.c.logWarn(ctx, "cryptofuse: watching the shared store failed; polling", err)
 	}
 	return ch, err
 }
 
-// refresh reads the record and adopts its token when it is of a newer
-// generation than the one this instance holds, or when this instance holds
+// refresh reads the record and adopts its token when it is another token of
+// the generation this instance holds or a newer one, or when this instance holds
 // a token of its own and another instance stored one since: that is the
 // switch. An instance that holds a token of its own and finds no newer
 // record (the store is back) stores its token for the others (publish).
@@ -107,7 +104,7 @@ func (f *fleet) refresh(ctx context.Context) {
 	}
 	f.noteRetired(rec)
 	t := rec.Token
-	if t.AccessToken == h.tok.AccessToken || (rec.Gen <= h.gen && !h.local) || !alive(t, f.c.clock.now()) {
+	if t.AccessToken == h.tok.AccessToken || (rec.Gen < h.gen && !h.local) || !alive(t, f.c.clock.now()) {
 		return
 	}
 	if !f.host.adopt(t, rec.Gen) {

@@ -44,6 +44,7 @@ type record struct {
 	// Fleet fields (SharedStore): optional.
 	Gen     uint64    `json:"gen,omitempty"`     // generation: 1 + that of the record it replaced
 	Retired []retired `json:"retired,omitempty"` // replaced tokens the fleet still has to revoke
+	Rotated bool      `json:"rotated,omitempty"` // the token was issued for a Rotate (fleetRotateWindow)
 }
 
 // retired is a replaced token a fleet revokes once RevokeAt has passed.

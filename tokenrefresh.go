@@ -71,7 +71,7 @@ func (ts *TokenSource) fly(f *flight, reason string, loadStore bool) {
 		return
 	}
 	ts.failures, ts.lastErr, ts.nextTry = 0, nil, time.Time{}
-	if cur := ts.cur.Load(); cur != nil && ts.fleet != nil && (cur.tok.AccessToken == tok.AccessToken || !fleetNewer(gen, cur.gen)) {
+	if cur := ts.cur.Load(); cur != nil && ts.fleet != nil && (cur.tok.AccessToken == tok.AccessToken || (cur != f.old && !fleetNewer(gen, cur.gen))) {
 		return // the watch loop installed it, or a newer one, meanwhile
 	}
 	ts.installLocked(tok, gen, reason, fromStore)
