@@ -87,8 +87,9 @@ type fleet struct {
 
 	// mu orders the watch loop's adopt against obtain's result, so that an
 	// older generation is never installed after a newer one.
-	mu   sync.Mutex
-	held held
+	mu     sync.Mutex
+	held   held
+	minted string // the last token this instance stored
 
 	localMu sync.Mutex
 	local   map[string]bool // tokens of this instance alone (not in the record)
@@ -194,6 +195,9 @@ func (f *fleet) obtainLocked(ctx context.Context, reason TokenReason, old *Token
 		return tok, 0, reason, nil
 	}
 	f.setHeld(tok, next.Gen)
+	f.mu.Lock()
+	f.minted = tok.AccessToken
+	f.mu.Unlock()
 	f.noteRetired(next)
 	f.c.logDebug(ctx, "cryptofuse: fleet token stored", slog.String("token", Fingerprint(tok.AccessToken)),
 		slog.Uint64("gen", next.Gen), slog.Int("retired", len(next.Retired)))
@@ -213,9 +217,10 @@ func (f *fleet) usable(rec *record, reason TokenReason, old *Token, start time.T
 		return nil, ""
 	case reason == ReasonRotate:
 		// Rotations of several instances at once make one token: the
-		// record's, when another Rotate stored it within
+		// record's, when a Rotate of another instance stored it within
 		// fleetRotateWindow, also when this instance already adopted it.
-		if !rec.Rotated || rec.Issued.Before(start.Add(-fleetRotateWindow)) {
+		// Two Rotates of one instance make two tokens.
+		if !rec.Rotated || rec.Issued.Before(start.Add(-fleetRotateWindow)) || t.AccessToken == f.lastMinted() {
 			return nil, ""
 		}
 	case old != nil && t.AccessToken == old.AccessToken:

@@ -32,15 +32,18 @@ func current(t *testing.T, ts *TokenSource) string {
 }
 
 // TestFleetRotateWindow: a Rotate within fleetRotateWindow of another
-// instance's uses its token; a later one mints.
+// instance's uses its token; a later one mints, and so does a second Rotate
+// of the same instance.
 func TestFleetRotateWindow(t *testing.T) {
 	tests := []struct {
-		name  string
-		after time.Duration
-		want  int // tokens minted in all
+		name   string
+		second int // the instance that rotates second
+		after  time.Duration
+		want   int // tokens minted in all
 	}{
-		{"within the window", fleetRotateWindow / 2, 2},
-		{"after the window", fleetRotateWindow + time.Second, 3},
+		{"within the window", 1, fleetRotateWindow / 2, 2},
+		{"after the window", 1, fleetRotateWindow + time.Second, 3},
+		{"same instance within the window", 0, fleetRotateWindow / 2, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,7 +54,7 @@ func TestFleetRotateWindow(t *testing.T) {
 				a, err := fleet[0].Rotate(context.Background())
 				require.NoError(t, err)
 				time.Sleep(tt.after)
-				b, err := fleet[1].Rotate(context.Background())
+				b, err := fleet[tt.second].Rotate(context.Background())
 				require.NoError(t, err)
 				if got := srv.minted(); got != tt.want {
 					t.Errorf("tokens minted: got %d, want %d", got, tt.want)

@@ -12,6 +12,13 @@ func (f *fleet) setHeld(tok *Token, gen uint64) {
 	f.mu.Unlock()
 }
 
+// lastMinted is the last token this instance requested and stored.
+func (f *fleet) lastMinted() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.minted
+}
+
 // setLocal records tok as this instance's own: not in the record, so the
 // TokenSource revokes it itself (see retire). The generation it knew is
 // kept, so that the next record stored is newer still.
