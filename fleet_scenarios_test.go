@@ -19,6 +19,7 @@ import (
 func TestFleetColdStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv, store := newFleetServer(3600), newFakeShared()
+		srv.delay = 100 * time.Millisecond // the lock is held across it
 		fleet := fleetOf(t, 5, srv, store, TokenPolicy{})
 		var wg sync.WaitGroup
 		got := make(chan string, 500)
@@ -55,6 +56,7 @@ func runLifetimes(t *testing.T, n, lifetimes int, shared bool) (minted, errs int
 	t.Helper()
 	synctest.Test(t, func(t *testing.T) {
 		srv := newFleetServer(3600)
+		srv.delay = 100 * time.Millisecond
 		var fleet []*TokenSource
 		if shared {
 			fleet = fleetOf(t, n, srv, newFakeShared(), TokenPolicy{})

@@ -190,7 +190,8 @@ func (s *fakeShared) records() int {
 type fleetServer struct {
 	mu        sync.Mutex
 	expiresIn int
-	down      bool // the token endpoint answers 503
+	delay     time.Duration // before each token answer
+	down      bool          // the token endpoint answers 503
 	issued    []string
 	issuedAt  map[string]time.Time
 	revokedAt map[string]time.Time // the first revocation
@@ -205,6 +206,12 @@ func newFleetServer(expiresIn int) *fleetServer {
 func (s *fleetServer) RoundTrip(r *http.Request) (*http.Response, error) {
 	body, _ := io.ReadAll(r.Body)
 	form, _ := url.ParseQuery(string(body))
+	if r.URL.Path == tokenPath {
+		s.mu.Lock()
+		d := s.delay
+		s.mu.Unlock()
+		time.Sleep(d)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch r.URL.Path {
