@@ -28,8 +28,9 @@ import (
 // directory that its group or others can write, refuses a record file that
 // they can write, does not follow a symbolic link at a record's path (nor
 // open anything but a regular file there: a FIFO cannot hang it), and reads
-// at most 1 MiB of a file. What it refuses is an error, not
-// a miss; the next Put replaces it.
+// at most 1 MiB of a file. What it refuses is an error, not a miss (the
+// TokenSource logs it and treats it as one); the next Put replaces a refused
+// record file.
 //
 // Keys are file names: one to 200 characters from [A-Za-z0-9._-], not
 // starting with a dot (the TokenSource's keys are "cryptofuse-v1-" and hex
@@ -59,7 +60,7 @@ const maxDirFileSize = 1 << 20
 // and DirStore's own files add a prefix.
 const maxDirKeyLen = 200
 
-// ErrStoreMiss is for Get; these are the causes DirStore reports itself.
+// The causes of DirStore's own refusals, wrapped in its errors.
 var (
 	errDirKey      = errors.New("key is not usable as a file name")
 	errDirNotFile  = errors.New("not a regular file (a symbolic link, a FIFO, a directory?)")
@@ -84,7 +85,7 @@ func (d DirStore) path(key string) (string, error) {
 	return filepath.Join(d.dir(), key), nil
 }
 
-// dir is the directory, "." for the empty DirStore.
+// dir is the directory: "." (the working directory) for DirStore("").
 func (d DirStore) dir() string {
 	if d == "" {
 		return "."
@@ -99,6 +100,9 @@ func (d DirStore) Get(ctx context.Context, key string) ([]byte, error) {
 	err := withCtx(ctx, func() error {
 		p, err := d.path(key)
 		if err != nil {
+			return err
+		}
+		if err := d.checkDir(); err != nil {
 			return err
 		}
 		b, err = readOwnFile(p)
@@ -126,7 +130,7 @@ func (d DirStore) Put(ctx context.Context, key string, data []byte) error {
 		if err := d.mkdir(); err != nil {
 			return err
 		}
-		return replaceFile(ctx, p, data)
+		return replaceFile(ctx, p, data, true)
 	})
 	if err != nil {
 		return dirError("put", key, err)
@@ -150,12 +154,17 @@ func (d DirStore) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// mkdir creates the directory (mode 0700) if need be and refuses one that
-// its group or others can write.
+// mkdir creates the directory (mode 0700) if need be and checks it.
 func (d DirStore) mkdir() error {
 	if err := os.MkdirAll(d.dir(), 0o700); err != nil {
 		return err
 	}
+	return d.checkDir()
+}
+
+// checkDir refuses a directory that its group or others can write: they
+// could put back an older record, or plant locks and members.
+func (d DirStore) checkDir() error {
 	fi, err := os.Stat(d.dir())
 	if err != nil {
 		return err
@@ -171,6 +180,9 @@ func (d DirStore) mkdir() error {
 func withCtx(ctx context.Context, f func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if ctx.Done() == nil {
+		return f() // a ctx that is never done: nothing to wait for
 	}
 	done := make(chan error, 1)
 	go func() { done <- f() }()
@@ -213,9 +225,11 @@ func readOwnFile(p string) ([]byte, error) {
 }
 
 // replaceFile writes data to a temporary file beside p (mode 0600), syncs it
-// and renames it over p. On any failure the temporary file is removed and p
-// is left as it was.
-func replaceFile(ctx context.Context, p string, data []byte) (err error) {
+// when durable, and renames it over p. On any failure the temporary file is
+// removed and p is left as it was. Records are durable; locks and members
+// are not (they mean nothing after the machine restarts), which makes them
+// cheap.
+func replaceFile(ctx context.Context, p string, data []byte, durable bool) (err error) {
 	dir, base := filepath.Split(p)
 	f, err := os.CreateTemp(dir, ".tmp-"+base+"-*")
 	if err != nil {
@@ -234,8 +248,10 @@ func replaceFile(ctx context.Context, p string, data []byte) (err error) {
 	if err := f.Chmod(0o600); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return err
+	if durable {
+		if err := f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
@@ -246,7 +262,9 @@ func replaceFile(ctx context.Context, p string, data []byte) (err error) {
 	if err := os.Rename(tmp, p); err != nil {
 		return err
 	}
-	syncDir(dir)
+	if durable {
+		syncDir(dir)
+	}
 	return nil
 }
 

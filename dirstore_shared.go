@@ -184,7 +184,7 @@ func writeLease(ctx context.Context, p string, l dirLease) error {
 	if err != nil {
 		return err
 	}
-	return replaceFile(ctx, p, b)
+	return replaceFile(ctx, p, b, false)
 }
 
 // Watch implements [SharedStore]: it looks at the record's file once a

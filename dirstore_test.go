@@ -165,6 +165,10 @@ func TestDirStore_DirectoryWritableByOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
+	writeMode(t, filepath.Join(string(d), dirTestKey), 0o600) // planted, or put back
+	if b, err := d.Get(ctx, dirTestKey); !errors.Is(err, errDirWritable) {
+		t.Errorf("Get: got %q, %v, want an error wrapping errDirWritable", b, err)
+	}
 	if err := d.Put(ctx, dirTestKey, []byte("x")); !errors.Is(err, errDirWritable) {
 		t.Errorf("Put: got %v, want an error wrapping errDirWritable", err)
 	}
@@ -401,4 +405,49 @@ func TestDirStore_ErrorsNameNoData(t *testing.T) {
 	if err == nil || bytes.Contains([]byte(err.Error()), secret) {
 		t.Errorf("Get of a world-writable record: got %v, want an error without the content", err)
 	}
+}
+
+// BenchmarkDirStore measures the calls a TokenSource makes a few times per
+// token lifetime (never per Token call).
+func BenchmarkDirStore(b *testing.B) {
+	d := DirStore(filepath.Join(b.TempDir(), "tokens"))
+	ctx := context.Background()
+	rec := bytes.Repeat([]byte{0xA5}, 400) // a sealed record's size
+	if err := d.Put(ctx, dirTestKey, rec); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Get", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := d.Get(ctx, dirTestKey); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Put", func(b *testing.B) {
+		for b.Loop() {
+			if err := d.Put(ctx, dirTestKey, rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("LockUnlock", func(b *testing.B) {
+		for b.Loop() {
+			if err := d.Lock(ctx, dirTestKey, "me", time.Minute); err != nil {
+				b.Fatal(err)
+			}
+			if err := d.Unlock(ctx, dirTestKey, "me"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("JoinLeave", func(b *testing.B) {
+		for b.Loop() {
+			if err := d.Join(ctx, dirTestKey, "me", time.Minute); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := d.Leave(ctx, dirTestKey, "me"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

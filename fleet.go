@@ -51,6 +51,9 @@ const (
 	// fleetLockPoll is how often an instance that found the lock held
 	// reads the record again, when no change notice came first.
 	fleetLockPoll = time.Second
+	// fleetNotice bounds how long a change notice takes to reach every
+	// instance (DirStore polls its file every second; Redis pushes).
+	fleetNotice = 2 * time.Second
 	// fleetPoll is the poll fallback of the switch: without a notice, an
 	// instance reads the record this often (jittered down by up to a tenth).
 	fleetPoll = 30 * time.Second
@@ -65,11 +68,14 @@ const (
 
 // fleetHost is the TokenSource as the fleet sees it.
 type fleetHost interface {
-	// adopt makes tok, which another instance stored as generation gen,
-	// the current token (reason "fleet"), unless the source is closed or
-	// its current token is of gen or newer (see fleetNewer); it reports
-	// whether it did.
-	adopt(tok *Token, gen uint64) bool
+	// adopt makes ft.tok, which another instance stored, the current token
+	// (reason "fleet"), unless the source is closed or its current token is
+	// newer (see fleetNewer); it reports whether it did.
+	adopt(ft fleetToken) bool
+	// bgHook runs a hook, recovering (and logging) its panic.
+	bgHook(name string, call func())
+	// revoked logs and reports a revocation (RevokeEvent).
+	revoked(fp, when string, err error, bg bool)
 }
 
 // fleet coordinates one TokenSource with the others sharing its record.
@@ -100,6 +106,14 @@ type fleet struct {
 	sweepMu sync.Mutex
 	sweepAt time.Time     // earliest revoke_at seen in the record; zero: none
 	poke    chan struct{} // wakes the watch loop when sweepAt moved earlier
+}
+
+// fleetToken is a token as the fleet hands it to the TokenSource.
+type fleetToken struct {
+	tok    *Token
+	gen    uint64      // its generation in the record; 0: this instance's own
+	issued time.Time   // when it was issued (the record's), for MaxAge; zero: now
+	why    TokenReason // ReasonFleet or ReasonStore when another instance issued it
 }
 
 // held is the token this instance hands out, as the fleet knows it.
@@ -134,7 +148,7 @@ func newFleet(c *Client, p TokenPolicy, host fleetHost) *fleet {
 // instance's own; the TokenSource keeps it with the token and installs the
 // result unless, while obtain ran, the watch loop installed a newer
 // generation (see fleetNewer).
-func (f *fleet) obtain(ctx context.Context, reason TokenReason, old *Token) (tok *Token, gen uint64, why TokenReason, err error) {
+func (f *fleet) obtain(ctx context.Context, reason TokenReason, old *Token) (fleetToken, error) {
 	start := f.c.clock.now()
 	for {
 		wake := f.noticeChan()
@@ -142,8 +156,8 @@ func (f *fleet) obtain(ctx context.Context, reason TokenReason, old *Token) (tok
 		if err != nil {
 			return f.mintLocal(ctx, reason, "get")
 		}
-		if tok, why := f.usable(rec, reason, old, start); tok != nil {
-			return tok, rec.Gen, why, nil
+		if ft, ok := f.usable(rec, reason, old, start); ok {
+			return ft, nil
 		}
 		f.lockMu.Lock()
 		switch err := f.lock(ctx, f.id); {
@@ -156,7 +170,7 @@ func (f *fleet) obtain(ctx context.Context, reason TokenReason, old *Token) (tok
 			case <-t.C:
 			case <-ctx.Done():
 				t.Stop()
-				return nil, 0, reason, ctx.Err()
+				return fleetToken{}, ctx.Err()
 			}
 			t.Stop()
 			continue
@@ -164,26 +178,26 @@ func (f *fleet) obtain(ctx context.Context, reason TokenReason, old *Token) (tok
 			f.lockMu.Unlock()
 			return f.mintLocal(ctx, reason, "lock")
 		}
-		tok, gen, why, err := f.obtainLocked(ctx, reason, old, start)
+		ft, err := f.obtainLocked(ctx, reason, old, start)
 		f.unlock(ctx, f.id)
 		f.lockMu.Unlock()
-		return tok, gen, why, err
+		return ft, err
 	}
 }
 
 // obtainLocked is obtain's part under the lock: read again, then request a
 // token and store it as the next generation.
-func (f *fleet) obtainLocked(ctx context.Context, reason TokenReason, old *Token, start time.Time) (*Token, uint64, TokenReason, error) {
+func (f *fleet) obtainLocked(ctx context.Context, reason TokenReason, old *Token, start time.Time) (fleetToken, error) {
 	rec, err := f.read(ctx)
 	if err != nil {
 		return f.mintLocal(ctx, reason, "get")
 	}
-	if tok, why := f.usable(rec, reason, old, start); tok != nil {
-		return tok, rec.Gen, why, nil
+	if ft, ok := f.usable(rec, reason, old, start); ok {
+		return ft, nil
 	}
 	tok, err := f.mint(ctx)
 	if err != nil {
-		return nil, 0, reason, err
+		return fleetToken{}, err
 	}
 	f.mu.Lock()
 	heldGen := f.held.gen
@@ -192,7 +206,7 @@ func (f *fleet) obtainLocked(ctx context.Context, reason TokenReason, old *Token
 	next.Rotated = reason == ReasonRotate
 	if err := f.write(ctx, next); err != nil {
 		f.setLocal(tok)
-		return tok, 0, reason, nil
+		return fleetToken{tok: tok, why: reason}, nil
 	}
 	f.setHeld(tok, next.Gen)
 	f.mu.Lock()
@@ -201,37 +215,38 @@ func (f *fleet) obtainLocked(ctx context.Context, reason TokenReason, old *Token
 	f.noteRetired(next)
 	f.c.logDebug(ctx, "cryptofuse: fleet token stored", slog.String("token", Fingerprint(tok.AccessToken)),
 		slog.Uint64("gen", next.Gen), slog.Int("retired", len(next.Retired)))
-	return tok, next.Gen, reason, nil
+	return fleetToken{tok: tok, gen: next.Gen, issued: next.Issued, why: reason}, nil
 }
 
 // usable returns the record's token when this instance may use it instead
 // of requesting one: it has not expired, and it is not old, or, for Rotate,
 // a Rotate stored it within fleetRotateWindow. It records it as held.
-func (f *fleet) usable(rec *record, reason TokenReason, old *Token, start time.Time) (*Token, TokenReason) {
+func (f *fleet) usable(rec *record, reason TokenReason, old *Token, start time.Time) (fleetToken, bool) {
 	if rec == nil {
-		return nil, ""
+		return fleetToken{}, false
 	}
 	t, now := rec.Token, f.c.clock.now()
 	switch {
 	case !alive(t, now):
-		return nil, ""
+		return fleetToken{}, false
 	case reason == ReasonRotate:
 		// Rotations of several instances at once make one token: the
 		// record's, when a Rotate of another instance stored it within
 		// fleetRotateWindow, also when this instance already adopted it.
 		// Two Rotates of one instance make two tokens.
 		if !rec.Rotated || rec.Issued.Before(start.Add(-fleetRotateWindow)) || t.AccessToken == f.lastMinted() {
-			return nil, ""
+			return fleetToken{}, false
 		}
 	case old != nil && t.AccessToken == old.AccessToken:
-		return nil, ""
+		return fleetToken{}, false
 	}
 	f.setHeld(t, rec.Gen)
 	f.noteRetired(rec)
-	if old == nil && rec.Issued.Before(start) {
-		return t, ReasonStore
+	ft := fleetToken{tok: t, gen: rec.Gen, issued: rec.Issued, why: ReasonFleet}
+	if old == nil && reason != ReasonRotate && rec.Issued.Before(start) {
+		ft.why = ReasonStore // loaded at start, as without a fleet
 	}
-	return t, ReasonFleet
+	return ft, true
 }
 
 // mint requests a token from the server, bounded by fleetMintTimeout.
@@ -243,12 +258,12 @@ func (f *fleet) mint(ctx context.Context) (*Token, error) {
 
 // mintLocal requests a token of this instance's own, because the store
 // failed at op: callers see no error while the token endpoint answers.
-func (f *fleet) mintLocal(ctx context.Context, reason TokenReason, op string) (*Token, uint64, TokenReason, error) {
+func (f *fleet) mintLocal(ctx context.Context, reason TokenReason, op string) (fleetToken, error) {
 	f.c.logDebug(ctx, "cryptofuse: shared store unavailable; requesting a token of this instance's own", slog.String("op", op))
 	tok, err := f.mint(ctx)
 	if err != nil {
-		return nil, 0, reason, err
+		return fleetToken{}, err
 	}
 	f.setLocal(tok)
-	return tok, 0, reason, nil
+	return fleetToken{tok: tok, why: reason}, nil
 }

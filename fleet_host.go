@@ -1,35 +1,83 @@
 package cryptofuse
 
-// TEMPORARY wiring of the fleet into the 0.2 TokenSource; replaced at the
-// merge with the hardened TokenSource.
+import (
+	"context"
+	"log/slog"
+)
 
-// adopt implements fleetHost.
-func (ts *TokenSource) adopt(tok *Token, gen uint64) bool {
+// The TokenSource's side of a fleet (see fleet.go): the few places where a
+// TokenSource over a SharedStore differs from one over a plain store.
+
+// startFleet makes ts one of the fleet sharing its store, when the policy's
+// Store is a SharedStore: it starts the fleet's goroutine.
+func (ts *TokenSource) startFleet() {
+	if ts.fleet = newFleet(ts.c, ts.policy, ts); ts.fleet == nil {
+		return
+	}
+	ts.wg.Add(1)
+	go func() {
+		defer ts.wg.Done()
+		ts.fleet.run(ts.ctx)
+	}()
+}
+
+// obtainFleet is fly's token request over a fleet: the token another
+// instance stored, or a new one this instance stores for all.
+func (ts *TokenSource) obtainFleet(f *flight, reason TokenReason) (fleetToken, error) {
+	var old *Token // the token that was current when the flight started
+	if f.old != nil {
+		old = f.old.tok
+	}
+	return ts.fleet.obtain(ts.ctx, reason, old)
+}
+
+// stale reports whether a flight's token over a fleet must not be
+// installed: it is the current token already, or the watch loop installed a
+// newer one while the flight ran. ts.mu is held.
+func (ts *TokenSource) stale(f *flight, ft fleetToken) bool {
+	cur := ts.cur.Load()
+	return cur != nil && (cur.tok.AccessToken == ft.tok.AccessToken || (cur != f.old && !fleetNewer(ft.gen, cur.gen)))
+}
+
+// adopt implements fleetHost: the switch to a token another instance
+// stored.
+func (ts *TokenSource) adopt(ft fleetToken) bool {
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	if ts.closed {
+	cur := ts.cur.Load()
+	if ts.closed || (cur != nil && (cur.tok.AccessToken == ft.tok.AccessToken || !fleetNewer(ft.gen, cur.gen))) {
+		ts.mu.Unlock()
 		return false
 	}
-	if cur := ts.cur.Load(); cur != nil && (cur.tok.AccessToken == tok.AccessToken || !fleetNewer(gen, cur.gen)) {
-		return false
+	e := ts.installLocked(ft.tok, ReasonFleet, ft.issued)
+	e.gen = ft.gen
+	ts.mu.Unlock()
+	ts.c.logDebug(ts.ctx, "cryptofuse: token refreshed", slog.String("reason", string(ReasonFleet)), slog.Bool("from_store", true),
+		slog.Int64("expires_in", ft.tok.ExpiresIn), slog.String("token", e.fp))
+	if h := ts.c.hooks.TokenObtained; h != nil {
+		ts.bgHook("TokenObtained", func() {
+			h(TokenEvent{ClientID: ts.c.clientID, Reason: ReasonFleet, Fingerprint: e.fp, Expiry: e.expiry, Scope: ft.tok.Scope})
+		})
 	}
-	ts.installLocked(tok, gen, "fleet", true)
 	return true
 }
 
-// fleetReason maps the 0.2 reasons to TokenReason.
-func fleetReason(r string) TokenReason {
-	switch r {
-	case "rotate":
-		return ReasonRotate
-	case "first token":
-		return ReasonFirst
-	case "invalidated":
-		return ReasonRejected
-	case "expired":
-		return ReasonExpired
-	case "max age":
-		return ReasonMaxAge
+// fleetRevokes reports whether the fleet, not this TokenSource, revokes
+// tok, a token this instance replaced or holds at Close: every token in
+// the fleet's record is the fleet's; one this instance got on its own
+// while the store failed is its own.
+func (ts *TokenSource) fleetRevokes(tok *Token) bool {
+	return ts.fleet != nil && !ts.fleet.isLocal(tok)
+}
+
+// leaveFleet is Close's part for the fleet (see fleet.leave), after the
+// fleet's goroutine ended.
+func (ts *TokenSource) leaveFleet(ctx context.Context, cur *entry) error {
+	if ts.fleet == nil {
+		return nil
 	}
-	return ReasonRefresh
+	var tok *Token
+	if cur != nil {
+		tok = cur.tok
+	}
+	return ts.fleet.leave(ctx, tok)
 }

@@ -86,8 +86,8 @@ func (f *fleet) nextRecord(rec *record, tok *Token, heldGen uint64, now time.Tim
 	r := retired{Token: old.AccessToken, Expiry: old.Expiry}
 	if f.revokeAfter > 0 {
 		// No earlier than RevokeAfter after the fleet switched, which
-		// takes at most fleetPoll.
-		r.RevokeAt = now.Add(fleetPoll + f.revokeAfter)
+		// takes fleetNotice when the change notices arrive.
+		r.RevokeAt = now.Add(fleetNotice + f.revokeAfter)
 	}
 	n.Retired = append(n.Retired, r)
 	return n

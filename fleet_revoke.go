@@ -8,9 +8,13 @@ import (
 )
 
 // Revocation by the fleet. A token the fleet replaced stays in the record's
-// retired list with its revoke_at: RevokeAfter after the switch, which is
-// fleetPoll after the replacement at the latest (0 with RevokeAfter 0: it
-// waits for the last Close under RevokeOnClose, or expires). Every live
+// retired list with its revoke_at: RevokeAfter after the switch, which
+// takes fleetNotice when change notices arrive (0 with RevokeAfter 0: it
+// waits for the last Close under RevokeOnClose, or expires). An instance
+// that lost the notice switches within fleetPoll: with RevokeAfter of
+// fleetPoll or more, no instance hands out a token after its revocation
+// even then; with less, such an instance may, and its next request gets a
+// 401, which the Transport answers with the fleet's new token. Every live
 // instance keeps a timer for the earliest revoke_at it has seen, jittered
 // by up to fleetSweepJitter; the first to fire takes the lock, revokes what
 // is due, and puts the record back without it. The others find nothing due.
@@ -21,7 +25,7 @@ import (
 // answers 200 for a token that is no longer valid). A revocation that fails
 // is tried again after fleetRevokeRetry, until the token expires.
 const (
-	fleetSweepJitter = 5 * time.Second
+	fleetSweepJitter = 2 * time.Second
 	fleetRevokeRetry = time.Minute
 )
 
@@ -112,15 +116,7 @@ func (f *fleet) revokeRetired(ctx context.Context, rec *record, all bool, when s
 // revoke revokes one token of the fleet and reports it.
 func (f *fleet) revoke(ctx context.Context, access, when string) error {
 	err := f.c.Revoke(ctx, access, AccessTokenHint)
-	fp := Fingerprint(access)
-	if err != nil {
-		f.c.logWarn(ctx, "cryptofuse: revoking a fleet token failed", err, slog.String("token", fp), slog.String("when", when))
-	} else {
-		f.c.logDebug(ctx, "cryptofuse: fleet token revoked", slog.String("token", fp), slog.String("when", when))
-	}
-	if h := f.c.hooks.Revoked; h != nil {
-		h(RevokeEvent{ClientID: f.c.clientID, Fingerprint: fp, When: when, Err: err})
-	}
+	f.host.revoked(Fingerprint(access), when, err, true)
 	return err
 }
 

@@ -17,17 +17,41 @@ func (f *fleet) call(ctx context.Context, op string, fn func(ctx context.Context
 	return err
 }
 
-// storeCall runs one store call that returns a value. The value travels
+// storeCall runs one store call that returns a value, and reports it.
+func storeCall[T any](f *fleet, ctx context.Context, op string, fn func(ctx context.Context) (T, error)) (T, error) {
+	start := f.c.clock.now()
+	v, err := storeRun(f, ctx, op, fn)
+	out := StoreOK
+	switch {
+	case errors.Is(err, ErrStoreMiss):
+		out = StoreMiss
+	case errors.Is(err, ErrLocked):
+		out = StoreLocked
+	case err != nil:
+		out = StoreError
+	}
+	f.report(op, out, start, err)
+	return v, err
+}
+
+// report tells Hooks.Store of a store call.
+func (f *fleet) report(op string, out StoreOutcome, start time.Time, err error) {
+	if h := f.c.hooks.Store; h != nil {
+		ev := StoreEvent{ClientID: f.c.clientID, Op: op, Outcome: out, Duration: f.c.clock.now().Sub(start), Err: err}
+		f.host.bgHook("Store", func() { h(ev) })
+	}
+}
+
+// storeRun runs one store call that returns a value. The value travels
 // with the error over a channel, so that a call that returns after its
 // deadline writes nothing the caller reads.
-func storeCall[T any](f *fleet, ctx context.Context, op string, fn func(ctx context.Context) (T, error)) (T, error) {
+func storeRun[T any](f *fleet, ctx context.Context, op string, fn func(ctx context.Context) (T, error)) (T, error) {
 	type result struct {
 		v   T
 		err error
 	}
 	ctx, cancel := context.WithTimeout(ctx, fleetStoreTimeout)
 	defer cancel()
-	start := f.c.clock.now()
 	done := make(chan result, 1)
 	go func() {
 		defer func() {
@@ -44,20 +68,6 @@ func storeCall[T any](f *fleet, ctx context.Context, op string, fn func(ctx cont
 	case <-ctx.Done():
 		r.err = &plainError{msg: "store: " + op, err: ctx.Err()}
 	}
-	if h := f.c.hooks.Store; h != nil {
-		out := StoreOK
-		switch {
-		case errors.Is(r.err, ErrStoreMiss):
-			out = StoreMiss
-		case errors.Is(r.err, ErrLocked):
-			out = StoreLocked
-		case r.err != nil:
-			out = StoreError
-		case op == "get":
-			out = StoreHit
-		}
-		h(StoreEvent{ClientID: f.c.clientID, Op: op, Outcome: out, Duration: f.c.clock.now().Sub(start), Err: r.err})
-	}
 	return r.v, r.err
 }
 
@@ -65,19 +75,24 @@ func storeCall[T any](f *fleet, ctx context.Context, op string, fn func(ctx cont
 // record this client cannot use is a miss, replaced by the next Put), and
 // an error only when the store failed.
 func (f *fleet) read(ctx context.Context) (*record, error) {
-	data, err := storeCall(f, ctx, "get", func(ctx context.Context) ([]byte, error) { return f.store.Get(ctx, f.key) })
+	start := f.c.clock.now()
+	data, err := storeRun(f, ctx, "get", func(ctx context.Context) ([]byte, error) { return f.store.Get(ctx, f.key) })
 	switch {
 	case errors.Is(err, ErrStoreMiss):
+		f.report("get", StoreMiss, start, nil)
 		return nil, nil
 	case err != nil:
+		f.report("get", StoreError, start, err)
 		f.c.logWarn(ctx, "cryptofuse: reading the shared store failed", err)
 		return nil, err
 	}
 	rec, err := f.c.openRecord(f.key, data)
 	if err != nil || rec.Token == nil || !wireSafe(rec.Token.AccessToken) {
+		f.report("get", StoreUnusable, start, nil)
 		f.c.logDebug(ctx, "cryptofuse: shared record not usable; it will be replaced")
 		return nil, nil
 	}
+	f.report("get", StoreHit, start, nil)
 	return rec, nil
 }
 

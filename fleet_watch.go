@@ -107,7 +107,7 @@ func (f *fleet) refresh(ctx context.Context) {
 	if t.AccessToken == h.tok.AccessToken || (rec.Gen < h.gen && !h.local) || !alive(t, f.c.clock.now()) {
 		return
 	}
-	if !f.host.adopt(t, rec.Gen) {
+	if !f.host.adopt(fleetToken{tok: t, gen: rec.Gen, issued: rec.Issued, why: ReasonFleet}) {
 		return
 	}
 	f.mu.Lock()

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -27,6 +28,10 @@ const (
 	// maxRecordSize caps a record: a token and a few retired ones take a
 	// few kilobytes; anything far larger is not a record of ours.
 	maxRecordSize = 64 << 10
+	// maxStoredExpiresIn is the largest expires_in a record may hold: the
+	// most seconds a time.Duration holds, so that Expiry less the lifetime
+	// cannot overflow.
+	maxStoredExpiresIn = math.MaxInt64 / int64(time.Second)
 )
 
 // errBadRecord is the cause of every openRecord failure. Its messages say
@@ -52,6 +57,19 @@ type retired struct {
 	Token    string    `json:"token"`
 	RevokeAt time.Time `json:"revoke_at"`
 	Expiry   time.Time `json:"expiry,omitzero"` // the token's; zero: unknown (kept until revoked)
+}
+
+// Format implements [fmt.Formatter]: every verb prints a summary that shows
+// no token, for a record and for a retired token alike (value receivers, so
+// that a value formats this way too).
+func (r record) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "cryptofuse.record{V:%d, Origin:%q, ClientID:%q, Scope:%q, Token:%v, Issued:%s, Gen:%d, Retired:%v}",
+		r.V, r.Origin, r.ClientID, r.Scope, r.Token, r.Issued.Format(time.RFC3339), r.Gen, r.Retired)
+}
+
+// Format implements [fmt.Formatter]; see record's.
+func (r retired) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "{Token:%s, RevokeAt:%s}", redactedOrEmpty(r.Token), r.RevokeAt.Format(time.RFC3339))
 }
 
 // sealParams derives the store identity and the sealing AEAD of a client:
@@ -142,6 +160,8 @@ func (c *Client) openRecord(key string, data []byte) (*record, error) {
 		return nil, bad("for another server, client or scope set")
 	case r.Token == nil || !wireSafe(r.Token.AccessToken):
 		return nil, bad("no usable token")
+	case r.Token.ExpiresIn < 0 || r.Token.ExpiresIn > maxStoredExpiresIn:
+		return nil, bad("expires_in out of range")
 	}
 	return &r, nil
 }

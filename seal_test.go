@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -142,6 +143,8 @@ func TestSeal_IdentityChecked(t *testing.T) {
 		{"newline in the token", func(r *record) { r.Token.AccessToken = "AT-x\nInjected: 1" }},
 		{"space in the token", func(r *record) { r.Token.AccessToken = "AT x" }},
 		{"DEL in the token", func(r *record) { r.Token.AccessToken = "AT\x7f" }},
+		{"negative expires_in", func(r *record) { r.Token.ExpiresIn = -1 }},
+		{"expires_in past a Duration", func(r *record) { r.Token.ExpiresIn = maxStoredExpiresIn + 1 }},
 		{"another record version", func(r *record) { r.V = 2 }},
 		{"another client id", func(r *record) { r.ClientID = "other-client" }},
 		{"another origin", func(r *record) { r.Origin = "https://other.example.com" }},
@@ -233,5 +236,22 @@ func TestStoreKey(t *testing.T) {
 	c3 := sealClient(t, "client-A", "another-secret", a, "read", "write", "read")
 	if c1.storeKey() != c2.storeKey() || c2.storeKey() != c3.storeKey() {
 		t.Errorf("scopes reordered or repeated, or the secret changed: got keys %q, %q, %q, want one", c1.storeKey(), c2.storeKey(), c3.storeKey())
+	}
+}
+
+// TestSeal_RecordFormat: no fmt verb of a record, a *record or a retired
+// token shows a token.
+func TestSeal_RecordFormat(t *testing.T) {
+	r := sealTestRecord()
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+		for _, v := range []any{r, *r, r.Retired, r.Retired[0]} {
+			got := fmt.Sprintf(verb, v)
+			if strings.Contains(got, sealTestToken) || strings.Contains(got, "AT-retired-987654321") {
+				t.Errorf("Sprintf(%q, %T): got %q, want no token", verb, v, got)
+			}
+		}
+	}
+	if got := fmt.Sprint(r); !strings.Contains(got, "Gen:7") || !strings.Contains(got, "[redacted]") {
+		t.Errorf("Sprint(record): got %q, want a summary with Gen:7 and [redacted]", got)
 	}
 }

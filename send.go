@@ -230,17 +230,3 @@ func drainAndClose(body io.ReadCloser, atEOF bool) {
 	}
 	_ = body.Close()
 }
-
-// logDebug and logWarn write a TokenSource's log lines through the client's
-// logger, if any. Their attributes never hold a token.
-func (c *Client) logDebug(ctx context.Context, msg string, attrs ...slog.Attr) {
-	if c.logger != nil {
-		c.logger.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
-	}
-}
-
-func (c *Client) logWarn(ctx context.Context, msg string, err error, attrs ...slog.Attr) {
-	if c.logger != nil {
-		c.logger.LogAttrs(ctx, slog.LevelWarn, msg, append(attrs, slog.String("error", err.Error()))...)
-	}
-}

@@ -3,18 +3,36 @@ package cryptofuse
 import (
 	"context"
 	"errors"
-	"log/slog"
+	"sync"
 )
 
-// Close stops the TokenSource: it cancels a refresh in flight, stops every
-// timer and background goroutine (none survives Close), lets a save of the
-// newest token to the Store finish, and revokes at once the replaced tokens
-// still waiting for RevokeAfter. With RevokeOnClose it
-// also revokes the current token and every replaced one not yet revoked.
-// ctx bounds those revocations; their errors are joined. Afterwards Token,
-// Rotate and the Transport return [ErrClosed]. Close is safe to call more
-// than once; later calls do nothing and return nil.
+// Close stops the TokenSource. It cancels a refresh in flight and every
+// background store call, stops every timer, and waits for its goroutines
+// within ctx, so that none survives it (only a store call that ignores its
+// ctx is abandoned, at the store deadline).
+//
+// Then it spends ctx first on revocations (RFC 7009): the replaced and
+// rejected tokens still waiting for RevokeAfter, those whose RevokeAfter
+// revocation failed, any token that arrived after Close canceled its
+// request, and with RevokeOnClose the current token and every replaced one
+// not yet revoked. Each token is revoked once; expired ones are forgotten.
+// A RevokeAfter revocation already under way is let finish within ctx.
+// With a Store, it makes the store match, within ctx and the 5 s store
+// deadline: the record is deleted (beside the revocations) when the current
+// token is revoked or was rejected, or else the newest token is saved, after
+// the revocations, if it was not yet.
+//
+// Revocation errors are joined and returned; store failures are logged.
+// Afterwards Token, Rotate and the Transport return [ErrClosed]. Close is
+// safe to call more than once; later calls do nothing and return nil. A nil
+// ctx is an error, and the TokenSource stays open.
 func (ts *TokenSource) Close(ctx context.Context) error {
+	if ctx == nil {
+		return &plainError{msg: "token source: Close: nil Context"}
+	}
+	if ts == nil || ts.tsState == nil {
+		return &plainError{msg: "token source: Close: TokenSource not built by Client.TokenSource"}
+	}
 	ts.mu.Lock()
 	if ts.closed {
 		ts.mu.Unlock()
@@ -25,48 +43,117 @@ func (ts *TokenSource) Close(ctx context.Context) error {
 	if ts.timer != nil {
 		ts.timer.Stop()
 	}
-	var revoke []*Token
 	for _, r := range ts.replaced {
 		if r.timer != nil {
 			r.timer.Stop()
 		}
-		if r.taken {
-			continue // its revocation is under way; Close waits for it
-		}
-		if r.timer != nil || ts.policy.RevokeOnClose {
-			r.taken = true
-			revoke = append(revoke, r.tok) // at once, if it was waiting for RevokeAfter
-		}
-	}
-	ts.replaced = nil
-	if cur != nil && ts.policy.RevokeOnClose && !cur.rejected.Load() && (ts.fleet == nil || ts.fleet.isLocal(cur.tok)) {
-		revoke = append(revoke, cur.tok)
 	}
 	ts.cancel()
 	close(ts.done)
 	ts.mu.Unlock()
-	// The token request in flight ends now; a save or a revocation under
-	// way may finish, within ctx.
+
+	// Background work ends now: the token request and store calls are
+	// canceled; a revocation under way may finish, within ctx.
 	stop := context.AfterFunc(ctx, ts.finishCancel)
-	ts.wg.Wait()
+	quiet := waitCtx(ctx, &ts.wg) // no background goroutine is left to start a store call
 	stop()
 	ts.finishCancel()
 
-	var errs []error
-	if ts.fleet != nil {
-		var last *Token
-		if cur != nil {
-			last = cur.tok
-		}
-		errs = append(errs, ts.fleet.leave(ctx, last))
+	ts.mu.Lock()
+	now := ts.c.clock.now()
+	type revocation struct {
+		tok *Token
+		fp  string
 	}
-	for _, tok := range revoke {
-		if err := ts.c.Revoke(ctx, tok.AccessToken, AccessTokenHint); err != nil {
-			ts.c.logWarn(ctx, "cryptofuse: revoking a token on Close failed", err)
-			errs = append(errs, err)
-			continue
+	var revoke []revocation
+	seen := make(map[string]bool)
+	add := func(tok *Token, fp string) {
+		if seen[tok.AccessToken] || expired(tok, now) {
+			return
 		}
-		ts.c.logDebug(ctx, "cryptofuse: token revoked", slog.String("when", "close"))
+		seen[tok.AccessToken] = true
+		if fp == "" {
+			fp = Fingerprint(tok.AccessToken)
+		}
+		revoke = append(revoke, revocation{tok, fp})
+	}
+	if cur != nil {
+		if ts.policy.RevokeOnClose && !ts.fleetRevokes(cur.tok) {
+			add(cur.tok, cur.fp)
+		} else {
+			seen[cur.tok.AccessToken] = true // never revoke the current token
+		}
+	}
+	for _, r := range ts.replaced {
+		if !r.taken { // else its revocation is under way, past ctx
+			add(r.tok, r.fp)
+		}
+	}
+	for _, tok := range ts.late {
+		add(tok, "")
+	}
+	ts.replaced, ts.late = nil, nil
+	ts.mu.Unlock()
+
+	// A revoked or rejected token's record goes whatever the revocations'
+	// outcome: it is deleted beside them, and takes none of their time.
+	var sctx context.Context
+	var deleted chan struct{}
+	store := ts.policy.Store != nil && ts.fleet == nil // a fleet's record is the fleet's (leaveFleet)
+	if store && cur != nil && (ts.policy.RevokeOnClose || cur.rejected.Load()) {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithTimeout(ctx, storeTimeout)
+		defer cancel()
+		deleted = make(chan struct{})
+		go func() {
+			defer close(deleted)
+			ts.writeStore(sctx, cur, true)
+		}()
+	}
+	var errs []error
+	if err := ts.leaveFleet(ctx, cur); err != nil {
+		errs = append(errs, err)
+	}
+	for _, r := range revoke {
+		err := ts.c.Revoke(ctx, r.tok.AccessToken, AccessTokenHint)
+		ts.revoked(r.fp, "close", err, false)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if store {
+		// The last save, and the wait for store calls still running
+		// (canceled, they end at once unless the store ignores its ctx),
+		// share one store deadline.
+		if deleted != nil {
+			<-deleted
+		} else {
+			var cancel context.CancelFunc
+			sctx, cancel = context.WithTimeout(ctx, storeTimeout)
+			defer cancel()
+			if cur != nil {
+				ts.writeStore(sctx, cur, false)
+			}
+		}
+		if quiet {
+			waitCtx(sctx, &ts.storeWG)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// waitCtx waits for wg, or until ctx is done; it reports whether wg was
+// done.
+func waitCtx(ctx context.Context, wg *sync.WaitGroup) bool {
+	waited := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(waited)
+	}()
+	select {
+	case <-waited:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

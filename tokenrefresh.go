@@ -1,22 +1,24 @@
 package cryptofuse
 
 import (
-	"errors"
 	"log/slog"
 	"time"
 )
 
 // The background work of a TokenSource: issuing a token, installing it,
-// scheduling its refresh, saving it, and revoking the token it replaced.
-// Every goroutine here is counted in ts.wg and ends with ts.ctx, so that
-// Close can wait for all of them.
+// scheduling its refresh, and revoking the token it replaced. Every
+// goroutine here is counted in ts.wg and ends with ts.ctx (or ts.finish),
+// so that Close can wait for all of them. Logs and hooks run after ts.mu is
+// released.
 
 // startLocked starts a token request in the background and returns its
 // flight. ts.mu is held.
-func (ts *TokenSource) startLocked(reason string) *flight {
+func (ts *TokenSource) startLocked(reason TokenReason) *flight {
 	f := &flight{done: make(chan struct{}), old: ts.cur.Load()}
 	ts.flight = f
-	loadStore := !ts.loaded && ts.policy.Store != nil && ts.fleet == nil
+	// Rotate never takes a stored token, and leaves the store unread. A
+	// fleet reads the store in obtain.
+	loadStore := !ts.loaded && ts.policy.Store != nil && reason != ReasonRotate && ts.fleet == nil
 	ts.loaded = true
 	ts.wg.Add(1)
 	go func() {
@@ -26,38 +28,37 @@ func (ts *TokenSource) startLocked(reason string) *flight {
 	return f
 }
 
-// fly runs one flight: the stored token when it is fresh, else a new one
+// fly runs one flight: the stored token when it is usable, else a new one
 // from the token endpoint.
-func (ts *TokenSource) fly(f *flight, reason string, loadStore bool) {
+func (ts *TokenSource) fly(f *flight, reason TokenReason, loadStore bool) {
 	var tok *Token
+	var issued time.Time
 	var err error
-	fromStore := false
 	if loadStore {
-		if tok = ts.load(); tok != nil {
-			fromStore = true
+		if tok, issued = ts.load(); tok != nil {
+			reason, f.stored = ReasonStore, true
 		}
 	}
-	var gen uint64
+	var ft fleetToken
 	switch {
 	case ts.fleet != nil:
-		var old *Token // the token that was due when the flight started
-		if f.old != nil {
-			old = f.old.tok
+		if ft, err = ts.obtainFleet(f, reason); err == nil {
+			tok, issued, reason, f.stored = ft.tok, ft.issued, ft.why, ft.why == ReasonStore
 		}
-		var why TokenReason
-		tok, gen, why, err = ts.fleet.obtain(ts.ctx, fleetReason(reason), old)
-		fromStore = why == ReasonStore || why == ReasonFleet
 	case tok == nil:
 		tok, err = ts.c.Token(ts.ctx)
 	}
 	ts.mu.Lock()
-	defer func() {
+	if ts.closed {
+		if err == nil && !f.stored && !ts.fleetRevokes(tok) {
+			// Issued while Close ran: nobody will use it, so Close
+			// revokes it rather than leave it active.
+			ts.late = append(ts.late, tok)
+		}
+		f.err = ErrClosed
 		ts.flight = nil
 		ts.mu.Unlock()
 		close(f.done)
-	}()
-	if ts.closed {
-		f.err = ErrClosed
 		return
 	}
 	if err != nil {
@@ -66,19 +67,95 @@ func (ts *TokenSource) fly(f *flight, reason string, loadStore bool) {
 		ts.lastErr = err
 		wait := ts.backoff(ts.failures)
 		ts.nextTry = ts.c.clock.now().Add(wait)
+		n := ts.failures
+		ts.flight = nil
+		ts.mu.Unlock()
+		close(f.done)
 		ts.c.logWarn(ts.ctx, "cryptofuse: token refresh failed", err,
-			slog.String("reason", reason), slog.Int("failures", ts.failures), slog.Duration("next_try_in", wait))
+			slog.String("reason", reasonText(reason)), slog.Int("failures", n), slog.Duration("next_try_in", wait))
+		if h := ts.c.hooks.RefreshFailed; h != nil {
+			ts.bgHook("RefreshFailed", func() {
+				h(RefreshFailedEvent{ClientID: ts.c.clientID, Reason: reason, Err: err, Failures: n, NextTry: wait})
+			})
+		}
 		return
 	}
 	ts.failures, ts.lastErr, ts.nextTry = 0, nil, time.Time{}
-	if cur := ts.cur.Load(); cur != nil && ts.fleet != nil && (cur.tok.AccessToken == tok.AccessToken || (cur != f.old && !fleetNewer(gen, cur.gen))) {
-		return // the watch loop installed it, or a newer one, meanwhile
+	if ts.fleet != nil && ts.stale(f, ft) {
+		ts.flight = nil
+		ts.mu.Unlock()
+		close(f.done)
+		return
 	}
-	ts.installLocked(tok, gen, reason, fromStore)
+	e := ts.installLocked(tok, reason, issued)
+	e.gen = ft.gen
+	save := ts.policy.Store != nil && !f.stored && ts.fleet == nil
+	if save {
+		ts.wg.Add(1)
+	}
+	ts.flight = nil
+	ts.mu.Unlock()
+	close(f.done)
+
+	msg := "cryptofuse: token refreshed"
+	if f.stored {
+		msg = "cryptofuse: token loaded from the store"
+	}
+	ts.c.logDebug(ts.ctx, msg, slog.String("reason", reasonText(reason)), slog.Bool("from_store", f.stored),
+		slog.Int64("expires_in", tok.ExpiresIn), slog.String("token", e.fp))
+	if h := ts.c.hooks.TokenObtained; h != nil {
+		ts.bgHook("TokenObtained", func() {
+			h(TokenEvent{ClientID: ts.c.clientID, Reason: reason, Fingerprint: e.fp, Expiry: e.expiry, Scope: tok.Scope})
+		})
+	}
+	if save {
+		go func() {
+			defer ts.wg.Done()
+			ts.writeStore(ts.ctx, e, false)
+		}()
+	}
 }
 
-// backoff is the wait after the nth failed refresh in a row: 1 s, doubling
-// up to 1 min, with the upper half jittered.
+// reasonFor names why a refresh starts.
+func reasonFor(e *entry, valid, rotate bool) TokenReason {
+	switch {
+	case rotate:
+		return ReasonRotate
+	case e == nil:
+		return ReasonFirst
+	case e.rejected.Load():
+		return ReasonRejected
+	case !valid:
+		return ReasonExpired
+	case e.aged:
+		return ReasonMaxAge
+	}
+	return ReasonRefresh
+}
+
+// valid reports whether e may still be used at now.
+func (e *entry) valid(now time.Time) bool {
+	return !e.rejected.Load() && (e.expiry.IsZero() || now.Before(e.expiry))
+}
+
+// reasonText is how the log names a reason; it predates [TokenReason].
+func reasonText(r TokenReason) string {
+	switch r {
+	case ReasonFirst:
+		return "first token"
+	case ReasonRefresh:
+		return "refresh window"
+	case ReasonMaxAge:
+		return "max age"
+	case ReasonRejected:
+		return "invalidated"
+	}
+	return string(r)
+}
+
+// backoff is the wait after the nth failed refresh in a row (or the nth
+// backoff step of rejected tokens): 1 s, doubling up to 1 min, with the
+// upper half jittered.
 func (ts *TokenSource) backoff(n int) time.Duration {
 	d := maxRefreshBackoff
 	if n-1 < 6 {
@@ -87,48 +164,22 @@ func (ts *TokenSource) backoff(n int) time.Duration {
 	return d/2 + time.Duration(ts.c.clock.jitter(int64(d/2)+1))
 }
 
-// load returns the stored token if it is still valid, else nil. A failure
-// is logged: a store is a cache, never a reason to fail.
-func (ts *TokenSource) load() *Token {
-	// Minimal port to the 0.3 store contract (stores helper); the
-	// hardening helper owns what follows.
-	var tok *Token
-	key := ts.c.storeKey()
-	data, err := ts.policy.Store.Get(ts.ctx, key)
-	if err == nil {
-		var r *record
-		if r, err = ts.c.openRecord(key, data); err == nil {
-			tok = r.Token
-		}
-	}
-	switch {
-	case errors.Is(err, ErrStoreMiss):
-		return nil
-	case err != nil:
-		ts.c.logWarn(ts.ctx, "cryptofuse: loading the stored token failed", err)
-		return nil
-	case tok == nil || tok.AccessToken == "":
-		return nil
-	case tok.Expiry.IsZero() || !ts.c.clock.now().Before(tok.Expiry):
-		// Without an expiry there is no telling how old it is.
-		ts.c.logDebug(ts.ctx, "cryptofuse: stored token not used", slog.Bool("expired", !tok.Expiry.IsZero()))
-		return nil
-	}
-	ts.c.logDebug(ts.ctx, "cryptofuse: stored token used", slog.Time("expiry", tok.Expiry))
-	return tok
-}
-
-// installLocked makes tok the current token, schedules its refresh, saves
-// it, and retires the token it replaces. ts.mu is held.
-func (ts *TokenSource) installLocked(tok *Token, gen uint64, reason string, fromStore bool) {
+// installLocked makes tok the current token and schedules its refresh, and
+// retires the token it replaces. issued is when a stored token was issued
+// (zero for a new one: now). ts.mu is held.
+func (ts *TokenSource) installLocked(tok *Token, reason TokenReason, issued time.Time) *entry {
 	now := ts.c.clock.now()
-	ts.seq++
-	e := &entry{tok: tok, issued: now, expiry: tok.Expiry, bearer: []string{"Bearer " + tok.AccessToken}, seq: ts.seq, gen: gen}
-	if tok.ExpiresIn > 0 && !tok.Expiry.IsZero() {
-		e.issued = tok.Expiry.Add(-time.Duration(tok.ExpiresIn) * time.Second)
+	if issued.IsZero() || issued.After(now) {
+		issued = now
 	}
+	ts.seq++
+	e := &entry{tok: tok, fp: Fingerprint(tok.AccessToken), reason: reason, at: now, issued: issued,
+		expiry: tok.Expiry, bearer: []string{"Bearer " + tok.AccessToken}, seq: ts.seq}
 	e.refresh, e.aged = ts.refreshTime(e)
 	old := ts.cur.Swap(e)
+	if old != nil && old.rejected.Load() {
+		e.streak = old.streak
+	}
 	if ts.timer != nil {
 		ts.timer.Stop()
 		ts.timer = nil
@@ -140,66 +191,56 @@ func (ts *TokenSource) installLocked(tok *Token, gen uint64, reason string, from
 			ts.timer = time.AfterFunc(d, func() { e.due.Store(true) })
 		}
 	}
-	ts.c.logDebug(ts.ctx, "cryptofuse: token refreshed", slog.String("reason", reason),
-		slog.Bool("from_store", fromStore), slog.Int64("expires_in", tok.ExpiresIn))
-	if old != nil && !old.rejected.Load() && old.valid(now) && (ts.fleet == nil || !ts.fleet.retire(old.tok)) {
-		ts.retireLocked(old.tok)
+	ts.forgetLocked(tok.AccessToken, now)
+	if old != nil && old.tok.AccessToken != tok.AccessToken && !expired(old.tok, now) && !ts.fleetRevokes(old.tok) {
+		ts.retireLocked(old)
 	}
-	if ts.policy.Store != nil && !fromStore && ts.fleet == nil {
-		ts.wg.Add(1)
-		go func() {
-			defer ts.wg.Done()
-			ts.save(e)
-		}()
-	}
+	return e
 }
 
-// save stores e's token, unless a newer one was saved first: saves run one
-// at a time, and an older token never overwrites a newer one. It runs under
-// ts.finish, so that Close lets it finish (within Close's ctx): a token
-// issued just before Close is kept for the next run.
-func (ts *TokenSource) save(e *entry) {
-	ts.saveMu.Lock()
-	defer ts.saveMu.Unlock()
-	if e.seq <= ts.savedSeq {
-		return
-	}
-	key := ts.c.storeKey()
-	data, err := ts.c.sealRecord(key, &record{Token: e.tok, Issued: e.issued})
-	if err == nil {
-		err = ts.policy.Store.Put(ts.finish, key, data)
-	}
-	if err != nil {
-		ts.c.logWarn(ts.finish, "cryptofuse: saving the token failed", err)
-		return
-	}
-	ts.savedSeq = e.seq
+// expired reports whether tok has expired at now.
+func expired(tok *Token, now time.Time) bool {
+	return !tok.Expiry.IsZero() && !now.Before(tok.Expiry)
 }
 
-// refreshTime is when e becomes due: RefreshBefore (at most half the
-// lifetime, jittered down by up to a quarter) before its expiry, or MaxAge
-// after it was issued (aged), whichever is first; zero when neither applies.
+// refreshTime is when e becomes due (see TokenPolicy): RefreshBefore (at
+// most half the lifetime, jittered down by up to a quarter) before its
+// expiry, or MaxAge (jittered down by up to a quarter) after it was issued
+// (aged), whichever is first; zero when neither applies.
 func (ts *TokenSource) refreshTime(e *entry) (at time.Time, aged bool) {
+	p := ts.policy
 	if !e.expiry.IsZero() {
-		lead := min(ts.policy.RefreshBefore, e.expiry.Sub(e.issued)/2)
+		life := e.expiry.Sub(e.issued)
+		lead := p.RefreshBefore
+		if lead == 0 {
+			lead = defaultRefreshBefore
+			if p.MaxAge > 0 && p.MaxAge < life {
+				lead = min(lead, life-p.MaxAge) // the default gives way to MaxAge
+			}
+		}
+		lead = min(lead, life/2)
 		if q := int64(lead / 4); q > 0 {
 			lead -= time.Duration(ts.c.clock.jitter(q))
 		}
 		at = e.expiry.Add(-lead)
 	}
-	if ts.policy.MaxAge > 0 {
-		if t := e.issued.Add(ts.policy.MaxAge); at.IsZero() || t.Before(at) {
+	if p.MaxAge > 0 {
+		age := p.MaxAge
+		if q := int64(age / 4); q > 0 {
+			age -= time.Duration(ts.c.clock.jitter(q))
+		}
+		if t := e.issued.Add(age); at.IsZero() || !t.After(at) {
 			at, aged = t, true
 		}
 	}
 	return at, aged
 }
 
-// retireLocked handles a replaced token under the policy: revoked after
-// RevokeAfter, or kept (for RevokeOnClose) and left to expire. ts.mu is
-// held.
-func (ts *TokenSource) retireLocked(tok *Token) {
-	r := &replaced{tok: tok}
+// retireLocked handles a replaced (or rejected) token under the policy:
+// revoked after RevokeAfter, or kept (for RevokeOnClose) until it expires.
+// ts.mu is held.
+func (ts *TokenSource) retireLocked(old *entry) {
+	r := &replaced{tok: old.tok, fp: old.fp}
 	if ts.policy.RevokeAfter > 0 {
 		r.timer = time.AfterFunc(ts.policy.RevokeAfter, func() { ts.revokeReplaced(r) })
 	} else if !ts.policy.RevokeOnClose {
@@ -208,13 +249,37 @@ func (ts *TokenSource) retireLocked(tok *Token) {
 	ts.replaced = append(ts.replaced, r)
 }
 
+// forgetLocked drops the replaced tokens that have expired (nobody can use
+// them, and revoking them is pointless) and any equal to current (the
+// server answered with the same token again: it must not be revoked).
+// ts.mu is held.
+func (ts *TokenSource) forgetLocked(current string, now time.Time) {
+	kept := ts.replaced[:0]
+	for _, r := range ts.replaced {
+		if !r.taken && (expired(r.tok, now) || r.tok.AccessToken == current) {
+			if r.timer != nil {
+				r.timer.Stop()
+			}
+			continue
+		}
+		kept = append(kept, r)
+	}
+	clear(ts.replaced[len(kept):])
+	ts.replaced = kept
+}
+
 // revokeReplaced revokes r once its RevokeAfter has passed, unless Close
-// took it over.
+// took it over. A failed revocation is kept for Close to retry.
 func (ts *TokenSource) revokeReplaced(r *replaced) {
 	ts.mu.Lock()
 	if ts.closed || r.taken {
 		ts.mu.Unlock()
 		return // Close revokes it
+	}
+	if cur := ts.cur.Load(); cur != nil && cur.tok.AccessToken == r.tok.AccessToken {
+		ts.forgetLocked(r.tok.AccessToken, ts.c.clock.now())
+		ts.mu.Unlock()
+		return // it is current again: never revoked
 	}
 	r.taken = true
 	ts.wg.Add(1)
@@ -223,16 +288,16 @@ func (ts *TokenSource) revokeReplaced(r *replaced) {
 	// Under ts.finish: Close lets a revocation under way finish.
 	err := ts.c.Revoke(ts.finish, r.tok.AccessToken, AccessTokenHint)
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	if err != nil {
-		ts.c.logWarn(ts.finish, "cryptofuse: revoking a replaced token failed; it is left to expire", err)
-	} else {
-		ts.c.logDebug(ts.finish, "cryptofuse: token revoked", slog.String("when", "revoke_after"))
-	}
-	for i, x := range ts.replaced {
-		if x == r {
-			ts.replaced = append(ts.replaced[:i], ts.replaced[i+1:]...)
-			break
+	r.taken = false
+	r.timer = nil
+	if err == nil {
+		for i, x := range ts.replaced {
+			if x == r {
+				ts.replaced = append(ts.replaced[:i], ts.replaced[i+1:]...)
+				break
+			}
 		}
 	}
+	ts.mu.Unlock()
+	ts.revoked(r.fp, "revoke_after", err, true)
 }

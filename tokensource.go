@@ -11,27 +11,51 @@ import (
 // TokenPolicy says how a [TokenSource] keeps its token. The zero value is a
 // good policy: refresh 5 minutes before expiry, no age limit, replaced tokens
 // left to expire, nothing stored.
+//
+// A token becomes due (the first caller then starts one refresh in the
+// background) at the earlier of two times: RefreshBefore before its expiry,
+// and MaxAge after it was issued. When MaxAge is set and RefreshBefore is
+// left 0, the default window gives way to MaxAge: for a token whose lifetime
+// is longer than MaxAge, the window is shortened so that it never opens
+// before MaxAge, and MaxAge alone decides; for a shorter-lived token MaxAge
+// never acts and the default window applies. An explicit RefreshBefore is
+// kept as it is, and the earlier of the two times wins.
+//
+// Formatting a TokenPolicy with any fmt verb prints its durations and the
+// type of its Store, never the Store's fields.
 type TokenPolicy struct {
 	// RefreshBefore is how long before expiry the token is refreshed: the
 	// first caller inside that window starts one refresh in the background
-	// and keeps getting the current token meanwhile. 0 means 5 minutes. It
-	// is capped at half the token's lifetime and jittered down by up to a
-	// quarter, so that many processes do not refresh together.
+	// and keeps getting the current token meanwhile. 0 means 5 minutes (but
+	// see MaxAge). It is capped at half the token's lifetime and jittered
+	// down by up to a quarter, so that many processes do not refresh
+	// together.
 	RefreshBefore time.Duration
 	// MaxAge replaces a token older than this even when it is far from
-	// expiry, as a rotation schedule; 0 means no age limit.
+	// expiry, as a rotation schedule; 0 means no age limit. It is jittered
+	// down by up to a quarter (a token is replaced between 3/4 MaxAge and
+	// MaxAge after it was issued, never later), so that the instances of a
+	// service do not rotate together. A MaxAge below 1 s is an error
+	// wrapping [ErrInvalidConfig].
 	MaxAge time.Duration
 	// RevokeAfter revokes a replaced token (RFC 7009) this long after it was
 	// replaced, so that requests still in flight with it can finish; it is
-	// never revoked sooner. 0 leaves replaced tokens to expire.
+	// never revoked sooner. A token the server rejected (a 401) is handled
+	// the same way: a 401 does not prove it dead. 0 leaves replaced tokens
+	// to expire.
 	RevokeAfter time.Duration
 	// RevokeOnClose makes Close revoke the current token and every replaced
-	// one not yet revoked.
+	// or rejected one not yet revoked and not yet expired.
 	RevokeOnClose bool
-	// Store keeps the current token between runs: a fresh stored token is
-	// used without a request, and every new token is saved, in the
-	// background (Close waits for the last save). nil keeps it in
-	// memory only.
+	// Store keeps the current token outside the process, sealed (see
+	// [TokenStore]): a stored token that still belongs to this client,
+	// origin and scope set, can travel in a header and has not expired is
+	// used without a request, and every new token is stored, in the
+	// background. A token that is revoked on Close or rejected leaves the
+	// store. Every store call has a 5 s deadline (never past the caller's)
+	// and runs on a goroutine of its own: a store that fails, hangs or
+	// panics costs a logged failure (and the wait until the deadline), never
+	// a failed or hung call. nil keeps the token in memory only.
 	Store TokenStore
 }
 
@@ -39,13 +63,23 @@ type TokenPolicy struct {
 // RoundTripper of [TokenSource.Transport] after [TokenSource.Close].
 var ErrClosed error = &plainError{msg: "token source closed"}
 
+// errRejected is wrapped by the error Token returns while new tokens are
+// being rejected and the next one waits for its backoff step.
+var errRejected = &bareError{msg: "the server rejected the newest tokens (401); the next one is issued after a backoff"}
+
 // Defaults and bounds of a TokenSource.
 const (
 	defaultRefreshBefore = 5 * time.Minute
 	// refreshBackoff and maxRefreshBackoff bound the wait after a failed
-	// refresh before the next one may start.
+	// refresh, or after a new token was rejected at once, before the next
+	// token request may start.
 	refreshBackoff    = time.Second
 	maxRefreshBackoff = time.Minute
+	// minMaxAge is the smallest MaxAge a policy may set.
+	minMaxAge = time.Second
+	// rejectedSoon is how soon after its arrival a token that replaced a
+	// rejected one must be rejected too for the backoff steps to go on.
+	rejectedSoon = time.Minute
 )
 
 // TokenSource keeps one access token of the client credentials grant
@@ -55,10 +89,16 @@ const (
 // in flight with them have had time to finish (RFC 7009). Build it with
 // [Client.TokenSource].
 //
-// While the token is fresh, Token does no I/O, takes no lock and allocates
-// nothing. At most one token request is in flight at a time, however many
-// goroutines ask. A TokenSource is safe for concurrent use by multiple
-// goroutines; Close it when done.
+// While the token is fresh, Token does no I/O, takes no lock, reads no clock
+// and allocates nothing. At most one token request is in flight at a time,
+// however many goroutines ask. A TokenSource is safe for concurrent use by
+// multiple goroutines; Close it when done.
+//
+// The client's logger ([WithLogger]) and hooks ([WithHooks]) hear of every
+// token obtained (by its [Fingerprint]), failure, store call, invalidation
+// and revocation; they are never called while the TokenSource holds a lock,
+// so they may call it. Formatting a TokenSource with any fmt verb prints its
+// client's base URL and id and its policy, never a token or a credential.
 //
 // Expiry is tracked with timers, so the hot path reads no clock. A timer runs
 // on the monotonic clock, which on some systems stops while the machine
@@ -68,20 +108,28 @@ const (
 // does the same for other callers.
 type TokenSource struct {
 	c      *Client
-	policy TokenPolicy
+	policy TokenPolicy // as given: RefreshBefore 0 stays 0
+	// The mutable state lives behind a pointer, so that Format, which has
+	// a value receiver, copies no lock and reads only the fields above.
+	*tsState
+}
 
+// tsState is a TokenSource's mutable state.
+type tsState struct {
 	// cur is the current token. nil: none yet, or closed. The hot path
 	// reads only cur and its entry's due flag.
 	cur atomic.Pointer[entry]
 
-	ctx    context.Context // canceled by Close: ends a token request in flight
+	ctx    context.Context // canceled by Close: ends background work
 	cancel context.CancelFunc
-	// finish bounds the work Close lets end (a save, a revocation under
-	// way): canceled only when Close's own ctx is done.
+	// finish bounds a RevokeAfter revocation under way when Close runs:
+	// canceled only when Close's own ctx is done.
 	finish       context.Context
 	finishCancel context.CancelFunc
 	done         chan struct{} // closed by Close
 	wg           sync.WaitGroup
+	storeWG      sync.WaitGroup // every store call's goroutine
+	key          string         // the store key; "" without a Store
 
 	mu       sync.Mutex
 	closed   bool
@@ -91,64 +139,75 @@ type TokenSource struct {
 	nextTry  time.Time
 	lastErr  error
 	timer    *time.Timer // marks the current entry due
-	replaced []*replaced // tokens replaced but not revoked
+	replaced []*replaced // tokens replaced (or rejected), not yet revoked
+	late     []*Token    // tokens that arrived after Close: Close revokes them
 	seq      uint64      // of the newest entry
 
-	fleet *fleet // non-nil when Store is a SharedStore
+	fleet *fleet // non-nil when the Store is a SharedStore (fleet_host.go)
 
-	saveMu   sync.Mutex // one Store.Save at a time
-	savedSeq uint64     // the newest entry saved; guarded by saveMu
+	storeLock chan struct{} // one store write at a time
+	savedSeq  uint64        // the newest entry written (or deleted); under storeLock
 }
 
 // entry is one token and what the TokenSource knows of it.
 type entry struct {
-	tok      *Token
-	issued   time.Time // when it was received (or Expiry - ExpiresIn)
-	expiry   time.Time // zero: the server sent no expires_in
-	refresh  time.Time // when it becomes due; zero: never
-	bearer   []string  // the Authorization header value, computed once
-	seq      uint64    // the order of installation
-	gen      uint64    // its generation in the fleet's record; 0: not shared
-	aged     bool      // it becomes due by MaxAge, not by expiry
+	tok     *Token
+	fp      string      // Fingerprint(tok.AccessToken)
+	reason  TokenReason // why it was obtained
+	at      time.Time   // when it was installed
+	issued  time.Time   // when it was issued
+	expiry  time.Time   // zero: the server sent no expires_in
+	refresh time.Time   // when it becomes due; zero: never
+	bearer  []string    // the Authorization header value, computed once
+	seq     uint64      // the order of installation
+	streak  int         // rejected tokens in a row before it
+	aged    bool        // it becomes due by MaxAge, not by expiry
+	gen     uint64      // its generation in the fleet's record; 0: none
+
 	due      atomic.Bool
-	rejected atomic.Bool // Invalidate named it
+	rejected atomic.Bool // the server rejected it (a 401, Invalidate)
+	served   atomic.Bool // the Transport got an answer other than 401 with it
 }
 
 // flight is a token request in flight; done is closed when it ends.
 type flight struct {
-	done chan struct{}
-	err  error
-	old  *entry // the current entry when it started
+	done   chan struct{}
+	err    error
+	stored bool   // it installed a token loaded from the Store
+	old    *entry // the current entry when it started (fleet)
 }
 
 // replaced is a token that was replaced and is still to be revoked.
 type replaced struct {
 	tok   *Token
+	fp    string
 	timer *time.Timer // the RevokeAfter timer; nil: RevokeAfter is 0
-	taken bool        // its revocation was started (by the timer or Close); guarded by ts.mu
+	taken bool        // its revocation is under way; guarded by ts.mu
 }
 
 // TokenSource returns a TokenSource that keeps a token of this client under
-// policy p. It sends nothing: the first token is issued on the first call
-// that needs it. A policy with a negative duration is an error wrapping
-// [ErrInvalidConfig].
+// policy p. It sends nothing: the first token is issued (or loaded from the
+// Store) on the first call that needs it. A policy with a negative duration
+// or a MaxAge below 1 s is an error wrapping [ErrInvalidConfig], as is a
+// Client not built by [NewClient].
 func (c *Client) TokenSource(p TokenPolicy) (*TokenSource, error) {
+	if c == nil || c.hc == nil {
+		return nil, fmt.Errorf("%w: TokenSource: Client not built by NewClient", ErrInvalidConfig)
+	}
 	if p.RefreshBefore < 0 || p.MaxAge < 0 || p.RevokeAfter < 0 {
 		return nil, fmt.Errorf("%w: TokenPolicy: negative duration (RefreshBefore %v, MaxAge %v, RevokeAfter %v)", ErrInvalidConfig, p.RefreshBefore, p.MaxAge, p.RevokeAfter)
 	}
-	if p.RefreshBefore == 0 {
-		p.RefreshBefore = defaultRefreshBefore
+	if p.MaxAge > 0 && p.MaxAge < minMaxAge {
+		return nil, fmt.Errorf("%w: TokenPolicy: MaxAge %v is below %v", ErrInvalidConfig, p.MaxAge, minMaxAge)
 	}
-	ts := &TokenSource{c: c, policy: p, done: make(chan struct{})}
-	ts.ctx, ts.cancel = context.WithCancel(context.Background())
-	ts.finish, ts.finishCancel = context.WithCancel(context.Background())
-	if ts.fleet = newFleet(c, p, ts); ts.fleet != nil {
-		ts.wg.Add(1)
-		go func() {
-			defer ts.wg.Done()
-			ts.fleet.run(ts.ctx)
-		}()
+	st := &tsState{done: make(chan struct{}), storeLock: make(chan struct{}, 1)}
+	st.ctx, st.cancel = context.WithCancel(context.Background())
+	st.finish, st.finishCancel = context.WithCancel(context.Background())
+	if p.Store != nil {
+		st.key = c.storeKey()
 	}
+	ts := &TokenSource{c: c, policy: p, tsState: st}
+	ts.startFleet()
 	return ts, nil
 }
 
@@ -160,6 +219,13 @@ func (c *Client) TokenSource(p TokenPolicy) (*TokenSource, error) {
 // returns the last refresh's error until the backoff after it has passed
 // (1 s, doubling up to 1 min, each jittered down to as little as half), so
 // that an outage is not hammered.
+//
+// Rejected tokens follow the same backoff: the first rejection of a token
+// (a 401 through the Transport, or [TokenSource.Invalidate]) is answered at
+// once with a new token, but when that new token is rejected too before it
+// has served, Token returns an error at once (it does not wait) until the
+// next backoff step has passed, and then issues one new token. The steps
+// end once a token has served (or is rejected long after it came).
 //
 // The token is shared: callers must not modify it. After Close, Token
 // returns [ErrClosed].
@@ -197,7 +263,7 @@ func (ts *TokenSource) slowToken(ctx context.Context, rotate bool) (*entry, erro
 		f := ts.flight
 		if f == nil {
 			if !rotate && now.Before(ts.nextTry) {
-				// Backing off after a failure.
+				// Backing off after a failure or a rejection.
 				err := ts.lastErr
 				ts.mu.Unlock()
 				if valid {
@@ -228,6 +294,9 @@ func (ts *TokenSource) slowToken(ctx context.Context, rotate bool) (*entry, erro
 			return nil, f.err
 		}
 		if rotate {
+			if f.stored {
+				continue // a stored token is no rotation: issue one
+			}
 			if e := ts.cur.Load(); e != nil {
 				return e, nil
 			}
@@ -236,51 +305,17 @@ func (ts *TokenSource) slowToken(ctx context.Context, rotate bool) (*entry, erro
 	}
 }
 
-// reasonFor names why a refresh starts, for the log.
-func reasonFor(e *entry, valid, rotate bool) string {
-	switch {
-	case rotate:
-		return "rotate"
-	case e == nil:
-		return "first token"
-	case e.rejected.Load():
-		return "invalidated"
-	case !valid:
-		return "expired"
-	case e.aged:
-		return "max age"
-	}
-	return "refresh window"
-}
-
-// valid reports whether e may still be used at now.
-func (e *entry) valid(now time.Time) bool {
-	return !e.rejected.Load() && (e.expiry.IsZero() || now.Before(e.expiry))
-}
-
 // Rotate replaces the token now, whatever its age: it issues a new token
-// and waits for it, as long as ctx allows, and returns it. The replaced
-// token is handled as the policy says (revoked after RevokeAfter, or left to
-// expire). If a refresh is already in flight, Rotate waits for it and
-// returns its token. After Close, Rotate returns [ErrClosed].
+// and waits for it, as long as ctx allows, and returns it. It always asks
+// the server, also as the first call of a TokenSource with a Store (a
+// stored token is not a rotation). The replaced token is handled as the
+// policy says (revoked after RevokeAfter, or left to expire). If a refresh
+// is already in flight, Rotate waits for it and returns its token. After
+// Close, Rotate returns [ErrClosed].
 func (ts *TokenSource) Rotate(ctx context.Context) (*Token, error) {
 	e, err := ts.slowToken(ctx, true)
 	if err != nil {
 		return nil, err
 	}
 	return e.tok, nil
-}
-
-// Invalidate tells the TokenSource that the server rejected accessToken (a
-// 401 from the API, RFC 6750 §3.1 invalid_token). If it is the current
-// token, the next Token call gets a new one, and waits for it; any other
-// value is ignored, so that many callers reporting the same rejection cause
-// one refresh. The rejected token is not revoked: the server already refuses
-// it.
-func (ts *TokenSource) Invalidate(accessToken string) {
-	if e := ts.cur.Load(); e != nil && e.tok.AccessToken == accessToken {
-		e.rejected.Store(true)
-		e.due.Store(true)
-		ts.c.logDebug(ts.ctx, "cryptofuse: token invalidated")
-	}
 }

@@ -31,6 +31,9 @@ type tokenServer struct {
 	rejectAll  bool          // the API answers 401 to every token
 	rejected   map[string]bool
 	tokenReqs  int
+	repeat     bool // answer with the last token issued again
+	deaf       bool // a held token request ignores its ctx
+	revokeFail int  // answer this many revocations with 503
 }
 
 func newTokenServer(expiresIn int) *tokenServer { return &tokenServer{expiresIn: expiresIn} }
@@ -80,8 +83,12 @@ func (s *tokenServer) RoundTrip(r *http.Request) (*http.Response, error) {
 			}
 		}
 		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.revokeFail > 0 {
+			s.revokeFail--
+			return answerWith(503, ""), nil
+		}
 		s.revoked = append(s.revoked, form.Get("token"))
-		s.mu.Unlock()
 		return answerWith(200, ""), nil
 	default:
 		return s.api(r, string(body)), nil
@@ -94,9 +101,16 @@ func (s *tokenServer) token(r *http.Request) (*http.Response, error) {
 	delay, hold := s.delay, s.hold
 	s.mu.Unlock()
 	if hold != nil {
+		s.mu.Lock()
+		deaf := s.deaf
+		s.mu.Unlock()
+		var done <-chan struct{}
+		if !deaf {
+			done = r.Context().Done()
+		}
 		select {
 		case <-hold:
-		case <-r.Context().Done():
+		case <-done:
 			return nil, r.Context().Err()
 		}
 	}
@@ -116,6 +130,9 @@ func (s *tokenServer) token(r *http.Request) (*http.Response, error) {
 		return answerWith(503, `{"error": "temporarily_unavailable"}`), nil
 	}
 	tok := fmt.Sprintf("AT-%d-0123456789abcdef", len(s.issued)+1)
+	if s.repeat && len(s.issued) > 0 {
+		tok = s.issued[len(s.issued)-1]
+	}
 	s.issued = append(s.issued, tok)
 	exp := ""
 	if s.expiresIn > 0 {
@@ -168,42 +185,81 @@ func (s *tokenServer) set(f func(s *tokenServer)) {
 	f(s)
 }
 
-// memStore is a TokenStore in memory, with failures on demand.
-//
-// Ported to the 0.3 store contract by the stores helper, minimally: with c
-// set, tok is sealed for c on Get and lastSave is opened with c on Put;
-// without c, tok is not served and lastSave stays nil. The hardening helper
-// owns this file from here.
+// memStore is a TokenStore in memory, with failures on demand. It keeps the
+// sealed records it is given; open reads one back with a client.
 type memStore struct {
-	hold     chan struct{} // when set, Put waits for it or for its ctx
-	c        *Client       // seals tok and opens what is Put
-	mu       sync.Mutex
-	tok      *Token
-	data     map[string][]byte
-	loadErr  error
-	saveErr  error
-	loads    int
-	saves    int
-	lastSave *Token
+	hold    chan struct{} // when set, Put waits for it or for its ctx
+	hang    chan struct{} // when set, every call waits for it, ignoring ctx
+	hangs   bool          // the test sets hang inside its bubble
+	panics  bool          // every call panics
+	mu      sync.Mutex
+	data    map[string][]byte
+	loadErr error
+	saveErr error
+	loads   int
+	saves   int
+	deletes int
+	lastKey string
+}
+
+// seal stores r sealed by c under key (c's own key when "").
+func (m *memStore) seal(t *testing.T, c *Client, key string, r *record) {
+	t.Helper()
+	if key == "" {
+		key = c.storeKey()
+	}
+	data, err := c.sealRecord(key, r)
+	require.NoError(t, err)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.data == nil {
+		m.data = map[string][]byte{}
+	}
+	m.data[key] = data
+}
+
+// stored returns the token stored for c, or nil.
+func (m *memStore) stored(c *Client) *Token {
+	m.mu.Lock()
+	data, ok := m.data[c.storeKey()]
+	m.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	r, err := c.openRecord(c.storeKey(), data)
+	if err != nil {
+		return nil
+	}
+	return r.Token
+}
+
+// misbehave waits on hang and panics, as the store was told to.
+func (m *memStore) misbehave() {
+	if m.hang != nil {
+		<-m.hang
+	}
+	if m.panics {
+		panic("store on fire")
+	}
 }
 
 func (m *memStore) Get(_ context.Context, key string) ([]byte, error) {
+	m.misbehave()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.loads++
+	m.lastKey = key
 	if m.loadErr != nil {
 		return nil, m.loadErr
 	}
 	if b, ok := m.data[key]; ok {
-		return b, nil
-	}
-	if m.tok != nil && m.c != nil {
-		return m.c.sealRecord(key, &record{Token: m.tok})
+		return append([]byte(nil), b...), nil
 	}
 	return nil, ErrStoreMiss
 }
 
 func (m *memStore) Put(ctx context.Context, key string, data []byte) error {
+	m.misbehave()
 	if m.hold != nil {
 		select {
 		case <-m.hold:
@@ -214,6 +270,7 @@ func (m *memStore) Put(ctx context.Context, key string, data []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.saves++
+	m.lastKey = key
 	if m.saveErr != nil {
 		return m.saveErr
 	}
@@ -221,25 +278,24 @@ func (m *memStore) Put(ctx context.Context, key string, data []byte) error {
 		m.data = map[string][]byte{}
 	}
 	m.data[key] = data
-	if m.c != nil {
-		if r, err := m.c.openRecord(key, data); err == nil {
-			m.lastSave = r.Token
-		}
-	}
 	return nil
 }
 
 func (m *memStore) Delete(_ context.Context, key string) error {
+	m.misbehave()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.deletes++
 	delete(m.data, key)
 	return nil
 }
 
-func (m *memStore) stats() (loads, saves int, last *Token) {
+// stats returns the calls of each kind, and the token stored for c.
+func (m *memStore) stats(c *Client) (loads, saves int, last *Token) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.loads, m.saves, m.lastSave
+	loads, saves = m.loads, m.saves
+	m.mu.Unlock()
+	return loads, saves, m.stored(c)
 }
 
 // mustToken calls ts.Token and fails the test on an error.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -20,27 +21,37 @@ import (
 func TestTokenSource_BadPolicy(t *testing.T) {
 	t.Parallel()
 	c := newTokenServer(3600).client(t)
-	for _, p := range []TokenPolicy{{RefreshBefore: -1}, {MaxAge: -time.Second}, {RevokeAfter: -time.Minute}} {
+	for _, p := range []TokenPolicy{{RefreshBefore: -1}, {MaxAge: -time.Second}, {RevokeAfter: -time.Minute},
+		{MaxAge: time.Nanosecond}, {MaxAge: time.Second - 1}} {
 		_, err := c.TokenSource(p)
 		if !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("TokenSource(%+v): got %v, want ErrInvalidConfig", p, err)
 		}
 	}
+	if _, err := c.TokenSource(TokenPolicy{MaxAge: time.Second}); err != nil {
+		t.Errorf("TokenSource(MaxAge 1s): got %v, want nil", err)
+	}
 }
 
 // TokenSource sends nothing; the first Token issues one token, and later
-// calls while it is fresh send nothing and allocate nothing.
+// calls while it is fresh send nothing, allocate nothing and read no clock,
+// with every hook set.
 //
 // Not parallel: testing.AllocsPerRun refuses to run beside parallel tests.
 func TestTokenSource_SteadyState(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := newTokenServer(3600)
-		ts := srv.source(t, TokenPolicy{})
+		var reads atomic.Int64
+		now := func() time.Time { reads.Add(1); return time.Now() }
+		hooks := Hooks{TokenObtained: func(TokenEvent) {}, Store: func(StoreEvent) {}, Invalidated: func(InvalidateEvent) {}}
+		ts := srv.source(t, TokenPolicy{Store: &memStore{}}, withClock(clock{now: now}), WithHooks(hooks))
 		if n, _, _ := srv.counts(); n != 0 {
 			t.Fatalf("token requests after TokenSource: got %d, want 0", n)
 		}
 		first := mustToken(t, ts)
+		synctest.Wait()
 		ctx := context.Background()
+		before := reads.Load()
 		allocs := testing.AllocsPerRun(1000, func() {
 			if tok, err := ts.Token(ctx); err != nil || tok.AccessToken != first {
 				t.Fatalf("Token: got %v, %v", tok, err)
@@ -48,6 +59,9 @@ func TestTokenSource_SteadyState(t *testing.T) {
 		})
 		if allocs != 0 {
 			t.Errorf("allocations per Token on a fresh token: got %v, want 0", allocs)
+		}
+		if n := reads.Load() - before; n != 0 {
+			t.Errorf("clock reads by Token on a fresh token: got %d, want 0", n)
 		}
 		if n, _, _ := srv.counts(); n != 1 {
 			t.Errorf("token requests: got %d, want 1", n)
@@ -133,7 +147,12 @@ func TestTokenSource_RefreshTime(t *testing.T) {
 		{"own RefreshBefore", 3600, TokenPolicy{RefreshBefore: 10 * time.Minute}, nil, 50 * time.Minute},
 		{"jittered by up to a quarter", 3600, TokenPolicy{}, func(n int64) int64 { return n - 1 }, 55*time.Minute + 75*time.Second - time.Nanosecond},
 		{"MaxAge first", 3600, TokenPolicy{MaxAge: 10 * time.Minute}, nil, 10 * time.Minute},
-		{"MaxAge after the window", 3600, TokenPolicy{MaxAge: 58 * time.Minute}, nil, 55 * time.Minute},
+		// The default RefreshBefore gives way to MaxAge.
+		{"MaxAge inside the default window", 3600, TokenPolicy{MaxAge: 58 * time.Minute}, nil, 58 * time.Minute},
+		{"MaxAge past half a short lifetime", 600, TokenPolicy{MaxAge: 8 * time.Minute}, nil, 8 * time.Minute},
+		{"explicit RefreshBefore before MaxAge", 3600, TokenPolicy{MaxAge: 58 * time.Minute, RefreshBefore: 5 * time.Minute}, nil, 55 * time.Minute},
+		{"MaxAge longer than the lifetime", 3600, TokenPolicy{MaxAge: 2 * time.Hour}, nil, 55 * time.Minute},
+		{"MaxAge jittered by up to a quarter", 3600, TokenPolicy{MaxAge: 40 * time.Minute}, func(n int64) int64 { return n - 1 }, 30*time.Minute + time.Nanosecond},
 		{"MaxAge without expiry", 0, TokenPolicy{MaxAge: time.Hour}, nil, time.Hour},
 	}
 	for _, tc := range cases {
@@ -307,11 +326,11 @@ func TestTokenSource_Invalidate(t *testing.T) {
 		ts.Invalidate(first)
 		second := mustToken(t, ts)
 		assert.NotEqual(t, first, second, "a new token after Invalidate")
-		advance(time.Hour)
+		advance(time.Second)
 		synctest.Wait()
-		if _, _, revoked := srv.counts(); len(revoked) != 0 {
-			t.Errorf("a rejected token was revoked: %v", revoked)
-		}
+		// A 401 does not prove a token dead: RevokeAfter applies.
+		_, _, revoked := srv.counts()
+		assert.Equal(t, []string{first}, revoked, "the rejected token, revoked after RevokeAfter")
 	})
 }
 
@@ -392,59 +411,124 @@ func TestTokenSource_CloseCancelsRefresh(t *testing.T) {
 	})
 }
 
-// A fresh stored token is used without a request; a new one is saved; a
-// store that fails is logged and changes nothing else.
+// A stored token is used without a request only when its record opens for
+// this client, origin and scope set and holds a token the wire can carry,
+// with a sane expiry ahead; anything else is a miss, replaced by the new
+// token. A store that fails, panics or hangs is logged and changes nothing
+// else.
 func TestTokenSource_Store(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		fresh := &Token{AccessToken: "AT-stored-0123456789", TokenType: "Bearer", ExpiresIn: 3600, Expiry: time.Now().Add(time.Hour)}
-		cases := []struct {
-			name       string
-			store      *memStore
-			wantReqs   int
-			wantSaves  int
-			wantStored bool
-			wantLog    string
-		}{
-			{"fresh stored token", &memStore{tok: fresh}, 0, 0, true, ""},
-			{"nothing stored", &memStore{}, 1, 1, false, ""},
-			{"expired stored token", &memStore{tok: &Token{AccessToken: "AT-old", ExpiresIn: 60, Expiry: time.Now().Add(-time.Second)}}, 1, 1, false, ""},
-			{"stored token without expiry", &memStore{tok: &Token{AccessToken: "AT-noexp"}}, 1, 1, false, ""},
-			{"load fails", &memStore{loadErr: errors.New("disk on fire")}, 1, 1, false, "loading the stored token failed"},
-			{"save fails", &memStore{saveErr: errors.New("disk full")}, 1, 1, false, "saving the token failed"},
-		}
-		for _, tc := range cases {
-			log, buf := logCapture(t)
-			srv := newTokenServer(3600)
-			ts := srv.source(t, TokenPolicy{Store: tc.store}, WithLogger(log))
-			tok := mustToken(t, ts)
-			synctest.Wait()
-			n, issued, _ := srv.counts()
-			loads, saves, last := tc.store.stats()
-			if n != tc.wantReqs || saves != tc.wantSaves || loads != 1 {
-				t.Errorf("%s: token requests, loads, saves: got %d, %d, %d; want %d, 1, %d", tc.name, n, loads, saves, tc.wantReqs, tc.wantSaves)
+	type seed func(t *testing.T, m *memStore, c *Client)
+	// stored seals tok, expiring in (0: no expiry), in the bubble's time.
+	stored := func(tok Token, in time.Duration) seed {
+		return func(t *testing.T, m *memStore, c *Client) {
+			if in != 0 {
+				tok.Expiry = time.Now().Add(in)
 			}
-			if tc.wantStored {
-				assert.Equal(t, fresh.AccessToken, tok, tc.name)
-			} else {
-				assert.Equal(t, issued[0], tok, tc.name)
-				if assert.NotNil(t, last, tc.name) {
-					assert.Equal(t, tok, last.AccessToken, tc.name+": the new token is saved")
+			m.seal(t, c, "", &record{Token: &tok})
+		}
+	}
+	// by seals a record for the client that opts build, under c's key.
+	by := func(secret string, opts ...Option) seed {
+		return func(t *testing.T, m *memStore, c *Client) {
+			other, err := NewClient(testID, secret, append([]Option{WithBaseURL(mockBase)}, opts...)...)
+			require.NoError(t, err)
+			tok := Token{AccessToken: "AT-foreign-0123456789", TokenType: "Bearer", ExpiresIn: 3600, Expiry: time.Now().Add(time.Hour)}
+			m.seal(t, other, c.storeKey(), &record{Token: &tok})
+		}
+	}
+	foreignID := func(t *testing.T, m *memStore, c *Client) {
+		other, err := NewClient("other-client", testSecret, WithBaseURL(mockBase))
+		require.NoError(t, err)
+		tok := Token{AccessToken: "AT-other-client-0123", TokenType: "Bearer", ExpiresIn: 3600, Expiry: time.Now().Add(time.Hour)}
+		m.seal(t, other, c.storeKey(), &record{Token: &tok})
+	}
+	garbage := func(t *testing.T, m *memStore, c *Client) {
+		m.data = map[string][]byte{c.storeKey(): []byte(`{"access_token":"AT-plain"}`)}
+	}
+	cases := []struct {
+		name       string
+		seed       seed
+		store      *memStore
+		wantReqs   int
+		wantStored bool   // the stored token is served
+		wantLog    string // in the log
+	}{
+		{"fresh stored token", stored(Token{AccessToken: "AT-stored-0123456789", TokenType: "Bearer", ExpiresIn: 3600}, time.Hour), &memStore{}, 0, true, "token loaded from the store"},
+		{"nothing stored", nil, &memStore{}, 1, false, ""},
+		{"expired", stored(Token{AccessToken: "AT-old-0123456789", ExpiresIn: 60}, -time.Second), &memStore{}, 1, false, "stored token not used"},
+		{"no expiry", stored(Token{AccessToken: "AT-noexp-0123456789"}, 0), &memStore{}, 1, false, "stored token not used"},
+		{"expires_in overflows", stored(Token{AccessToken: "AT-overflow-0123456", ExpiresIn: 1 << 62}, time.Hour), &memStore{}, 1, false, "stored token not used"},
+		{"expiry too far ahead", stored(Token{AccessToken: "AT-far-0123456789"}, 200*365*24*time.Hour), &memStore{}, 1, false, "stored token not used"},
+		{"newline in the token", stored(Token{AccessToken: "AT-nl-0123\r\nX-Evil: 1", ExpiresIn: 3600}, time.Hour), &memStore{}, 1, false, "stored token not used"},
+		{"another client's record", foreignID, &memStore{}, 1, false, "stored token not used"},
+		{"another scope set", by(testSecret, WithScopes("read")), &memStore{}, 1, false, "stored token not used"},
+		{"another origin", by(testSecret, WithBaseURL("https://other.example")), &memStore{}, 1, false, "stored token not used"},
+		{"another secret", by("another-secret"), &memStore{}, 1, false, "stored token not used"},
+		{"not a sealed record", garbage, &memStore{}, 1, false, "stored token not used"},
+		{"get fails", nil, &memStore{loadErr: errors.New("disk on fire")}, 1, false, "loading the stored token failed"},
+		{"put fails", nil, &memStore{saveErr: errors.New("disk full")}, 1, false, "saving the token failed"},
+		{"store panics", nil, &memStore{panics: true}, 1, false, "loading the stored token failed"},
+		{"store hangs", nil, &memStore{hangs: true}, 1, false, "no answer before the deadline"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				log, buf := logCapture(t)
+				srv := newTokenServer(3600)
+				c := srv.client(t, WithLogger(log))
+				store := tc.store
+				if tc.seed != nil {
+					tc.seed(t, store, c)
 				}
-			}
-			if tc.wantLog != "" {
-				assert.Contains(t, buf.String(), tc.wantLog, tc.name)
-			}
-			_, _ = ts.Rotate(context.Background())
-			synctest.Wait()
-			if _, saves, _ := tc.store.stats(); saves != tc.wantSaves+1 {
-				t.Errorf("%s: saves after Rotate: got %d, want %d", tc.name, saves, tc.wantSaves+1)
-			}
-			if loads, _, _ := tc.store.stats(); loads != 1 {
-				t.Errorf("%s: loads after Rotate: got %d, want 1", tc.name, loads)
-			}
-		}
-	})
+				if store.hangs {
+					store.hang = make(chan struct{}) // in the bubble: a durable wait
+					defer close(store.hang)          // after Close: the abandoned calls end
+				}
+				ts, err := c.TokenSource(TokenPolicy{Store: store})
+				require.NoError(t, err)
+				start := time.Now()
+				tok := mustToken(t, ts)
+				if store.hang != nil {
+					assert.Equal(t, storeTimeout, time.Since(start), "a hung store holds Token only until its deadline")
+				}
+				synctest.Wait()
+				n, issued, _ := srv.counts()
+				if n != tc.wantReqs {
+					t.Errorf("token requests: got %d, want %d", n, tc.wantReqs)
+				}
+				if tc.wantStored {
+					assert.Equal(t, "AT-stored-0123456789", tok)
+				} else {
+					require.NotEmpty(t, issued)
+					assert.Equal(t, issued[0], tok, "a miss is replaced by a new token")
+					if store.saveErr == nil && store.hang == nil && !store.panics {
+						if last := store.stored(c); assert.NotNil(t, last, "the new token is stored") {
+							assert.Equal(t, tok, last.AccessToken, "the new token is stored")
+						}
+					}
+				}
+				if tc.wantLog != "" {
+					assert.Contains(t, buf.String(), tc.wantLog)
+				}
+				rotated, err := ts.Rotate(context.Background())
+				require.NoError(t, err)
+				assert.NotEqual(t, tok, rotated.AccessToken, "Rotate issues a new token")
+				require.NoError(t, ts.Close(context.Background()))
+				if loads, _, _ := store.stats(c); loads > 1 {
+					t.Errorf("store reads: got %d, want at most 1", loads)
+				}
+				if store.saveErr == nil && store.hang == nil && !store.panics {
+					if last := store.stored(c); assert.NotNil(t, last) {
+						assert.Equal(t, rotated.AccessToken, last.AccessToken, "the newest token is stored at Close")
+					}
+				}
+				_, issued, _ = srv.counts()
+				assertNoSecret(t, buf.String(), append(issued, testSecret, "AT-stored-0123456789")...)
+			})
+		})
+	}
 }
 
 // The logger records refreshes, failures and revocations, and never a
@@ -502,7 +586,7 @@ func TestTokenSource_CloseKeepsTheLastSave(t *testing.T) {
 		newest, err := ts.Rotate(context.Background())
 		require.NoError(t, err)
 		require.NoError(t, ts.Close(context.Background()))
-		_, _, last := store.stats()
+		_, _, last := store.stats(ts.c)
 		if last == nil || last.AccessToken != newest.AccessToken {
 			t.Fatalf("stored after Close: got %v, want the newest token", last)
 		}

@@ -2,7 +2,6 @@ package cryptofuse
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,27 +17,32 @@ var ErrForeignOrigin error = errForeignOrigin
 var errForeignOrigin = &bareError{msg: "request is not for the client's origin; the token is not sent"}
 
 // Transport returns an http.RoundTripper that sends each request through
-// base (http.DefaultTransport when nil) with the current token in an
-// "Authorization: Bearer" header (RFC 6750 §2.1), set on a clone of the
-// request: the caller's request is never modified.
+// base with the current token in an "Authorization: Bearer" header (RFC 6750
+// §2.1), set on a clone of the request: the caller's request is never
+// modified. A nil base is the transport of the SDK's default client (see
+// [NewTransport]), shared, not http.DefaultTransport.
 //
 // The token goes only to the client's own origin, the scheme, host and
-// port of its base URL ([WithBaseURL]); a request for any other origin fails
-// with an error wrapping [ErrForeignOrigin] and is not sent. That covers
-// redirects too: an http.Client that follows one calls the RoundTripper
-// again with the new URL.
+// port of its base URL ([WithBaseURL]); a request for any other origin, or
+// whose Host field names another host, fails with an error wrapping
+// [ErrForeignOrigin] and is not sent. That covers redirects too: an
+// http.Client that follows one calls the RoundTripper again with the new
+// URL.
 //
 // When the server answers 401 (RFC 6750 §3.1: the token is expired, revoked
-// or otherwise invalid), the RoundTripper invalidates the token and, when
-// the request can be replayed (it has no body, or GetBody is set, as
-// http.NewRequest sets for in-memory bodies), sends it once more with a new
-// token. Otherwise, and if the replay gets 401 too, the 401 is returned.
+// or otherwise invalid), the RoundTripper invalidates the token that was
+// sent (see [TokenSource.Invalidate]), whether or not the request can be
+// replayed. When it can (it has no body, or GetBody is set, as
+// http.NewRequest sets for in-memory bodies), it sends it once more with a
+// new token. Otherwise, and if the replay gets 401 too, or no new token can
+// be had at once (new tokens are being rejected: see [TokenSource.Token]),
+// the 401 is returned.
 //
 // The RoundTripper is safe for concurrent use. After [TokenSource.Close] it
 // returns [ErrClosed].
 func (ts *TokenSource) Transport(base http.RoundTripper) http.RoundTripper {
 	if base == nil {
-		base = http.DefaultTransport
+		base = defaultHTTPClient().Transport
 	}
 	tt := &tokenTransport{ts: ts, base: base}
 	if u, err := url.Parse(ts.c.baseURL); err == nil { // else nothing matches
@@ -77,9 +81,20 @@ func (t *tokenTransport) sameOrigin(u *url.URL) bool {
 		strings.EqualFold(u.Hostname(), t.host) && portOf(u) == t.port
 }
 
+// sameHost reports whether req's Host field, which overrides the URL's host
+// in the request, is empty or names the client's origin too. It allocates
+// nothing.
+func (t *tokenTransport) sameHost(req *http.Request) bool {
+	if req.Host == "" || req.URL == nil {
+		return true
+	}
+	u := url.URL{Scheme: req.URL.Scheme, Host: req.Host}
+	return t.sameOrigin(&u)
+}
+
 // RoundTrip implements http.RoundTripper.
 func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !t.sameOrigin(req.URL) {
+	if !t.sameOrigin(req.URL) || !t.sameHost(req) {
 		closeBody(req)
 		where := "(no URL)"
 		if req.URL != nil {
@@ -92,7 +107,7 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	resp, err := t.base.RoundTrip(authorized(req, e))
+	resp, err := t.send(authorized(req, e), e)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
@@ -100,7 +115,6 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !replayable {
 		return resp, nil
 	}
-	t.ts.Invalidate(e.tok.AccessToken)
 	e2, err := t.entry(req)
 	if err != nil || e2 == e {
 		return resp, nil // no new token to try: the caller gets the 401
@@ -113,9 +127,24 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		again.Body = body
 	}
-	_, _ = io.CopyN(io.Discard, resp.Body, maxDrainSize)
-	_ = resp.Body.Close()
-	return t.base.RoundTrip(again)
+	drainAndClose(resp.Body, false)
+	return t.send(again, e2)
+}
+
+// send sends r, which carries e's token, and tells the TokenSource what
+// the answer says of the token: a 401 rejects it; any other status shows
+// it served.
+func (t *tokenTransport) send(r *http.Request, e *entry) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err != nil {
+		return resp, err
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		t.ts.reject(e, "401")
+	} else if !e.served.Load() {
+		e.served.Store(true) // ends the backoff steps of rejected tokens
+	}
+	return resp, nil
 }
 
 // entry is the current token's entry, for req's context.

@@ -43,6 +43,10 @@
 //
 // Everything TestStore checks (as the subtest TokenStore), and:
 //
+//   - Context: with a cancelled ctx and with one whose deadline has
+//     passed, Lock, Unlock, Join, Leave and Watch return (within the bound)
+//     an error that errors.Is the ctx's error; Watch may instead return a
+//     channel, which must then be closed.
 //   - LockExclusive: while one owner holds a lock (long ttl), Lock by another
 //     owner, from another client, returns an error that errors.Is(err,
 //     cryptofuse.ErrLocked); Unlock by that other owner does nothing; after

@@ -170,7 +170,7 @@ func (m *memStore) Leave(ctx context.Context, key, member string) (int, error) {
 	}
 	if m.flaws["leave-not-atomic"] {
 		n := m.count(key, member)
-		time.Sleep(time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // let the other leaver count too
 		m.mu.Lock()
 		delete(m.members[key], member)
 		m.mu.Unlock()

@@ -11,26 +11,31 @@ import (
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
 )
 
-const tokenHelp = `cryptofuse token [-scope "read write"] [-json] [-cache FILE [-min-valid D]]
+const tokenHelp = `cryptofuse token [-scope "read write"] [-json] [-cache DIR [-min-valid D]]
 
 Issues an access token with the client credentials grant (RFC 6749 §4.4) and
 prints it on stdout: the access token alone, or with -json the whole token
 ({"access_token", "token_type", "scope", "expires_in", "expiry"}) as one line
 of JSON. This output holds a live token: send it where it belongs.
 
-With -cache FILE, a token kept in FILE (JSON, mode 0600, replaced
-atomically) is printed instead of a new one while it stays valid for at least
--min-valid and holds the scopes asked for; a new token is saved there. A
+With -cache DIR, a token kept in the directory DIR is printed instead of a new
+one while it stays valid for at least -min-valid; a new token is kept there.
+DIR is a cryptofuse.DirStore: created at mode 0700, one file per client,
+server and scope set (mode 0600, replaced atomically), each sealed with a key
+derived from the client secret, so the directory holds no token in clear and
+a token kept for one client or scope set is never printed for another. A
 script that runs every minute then mints one token per lifetime, not 1,440 a
 day (django-oauth-toolkit keeps every token it issues as a row). A cache that
 cannot be read or written is reported on stderr and does not fail the run.
+(Before 0.3, -cache named a JSON file holding the token in clear; such a file
+is reported and not used: delete it and name a directory.)
 
 Exit status: 0 if a token was printed, 1 if the server refused or could not be
 reached, 2 for a usage or configuration error (nothing sent).
 ` + credentialsHelp + `
 Example:
   cryptofuse token -scope read -json > token.json
-  curl -H "Authorization: Bearer $(cryptofuse token -cache ~/.cache/cryptofuse-token.json)" ...
+  curl -H "Authorization: Bearer $(cryptofuse token -cache ~/.cache/cryptofuse)" ...
 `
 
 // token is the token subcommand.
@@ -40,7 +45,7 @@ func (c *command) token(ctx context.Context, args []string) int {
 	cf.register(fs, "give up after `D`, retries included")
 	scope := registerScope(fs)
 	asJSON := fs.Bool("json", false, "print the whole token as JSON")
-	cache := fs.String("cache", "", "reuse the token kept in `FILE` while it is valid, and keep a new one there")
+	cache := fs.String("cache", "", "reuse the token kept in the directory `DIR` while it is valid, and keep a new one there")
 	minValid := fs.Duration("min-valid", 5*time.Minute, "with -cache, reuse a kept token only while it stays valid for at least `D`")
 	if ok, code := c.parse(fs, args, tokenHelp); !ok {
 		return code
@@ -48,7 +53,12 @@ func (c *command) token(ctx context.Context, args []string) int {
 	if fs.NArg() > 0 {
 		return c.refuseArgs(fs)
 	}
-	client, ok := c.newClient(fs, cf, cryptofuse.WithScopes(strings.Fields(*scope)...))
+	opts := []cryptofuse.Option{cryptofuse.WithScopes(strings.Fields(*scope)...)}
+	if *cache != "" {
+		*cache = c.checkCacheDir(fs, *cache)
+		opts = append(opts, cryptofuse.WithHooks(cacheHooks(c.stderr, fs.Name())))
+	}
+	client, ok := c.newClient(fs, cf, opts...)
 	if !ok {
 		return exitUsage
 	}
@@ -67,18 +77,6 @@ func (c *command) token(ctx context.Context, args []string) int {
 		return exitFailed
 	}
 	return c.printToken(fs, tok, *asJSON)
-}
-
-// cachedToken returns a token through a TokenSource over the DirStore dir:
-// the one kept there while it stays valid for at least minValid, else a new
-// one, which the TokenSource keeps there.
-func (c *command) cachedToken(ctx context.Context, client *cryptofuse.Client, dir string, minValid time.Duration) (*cryptofuse.Token, error) {
-	ts, err := client.TokenSource(cryptofuse.TokenPolicy{Store: cryptofuse.DirStore(dir), RefreshBefore: minValid})
-	if err != nil {
-		return nil, err
-	}
-	defer ts.Close(ctx)
-	return ts.Token(ctx)
 }
 
 // registerScope adds token's and rotate's -scope flag to fs.

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
 	"github.com/stretchr/testify/require"
@@ -259,73 +258,145 @@ func TestRotateStepFails(t *testing.T) {
 	}
 }
 
-// token -cache reuses a kept token while it is valid and holds the scopes
-// asked for, and keeps a new one otherwise; a broken cache never fails the
-// run.
+// token -cache DIR reuses a kept token while it stays valid for -min-valid,
+// and keeps a new one otherwise, sealed, one record per scope set; a broken
+// cache never fails the run.
 func TestTokenCache(t *testing.T) {
 	t.Parallel()
-	valid := `{"access_token": "AT-kept-0123456789", "token_type": "Bearer", "scope": "read write", "expires_in": 36000, "expiry": "` + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}`
-	soon := `{"access_token": "AT-kept-0123456789", "token_type": "Bearer", "scope": "read write", "expires_in": 36000, "expiry": "` + time.Now().Add(time.Minute).UTC().Format(time.RFC3339) + `"}`
 	tests := []struct {
-		name       string
-		cache      string // the file's content before the run; "" for no file
-		args       []string
-		wantKept   bool // the kept token is printed, and nothing is sent
-		wantStderr string
+		name      string
+		args      []string // of both runs
+		wantReuse bool     // the second run prints the first's token, and sends nothing
 	}{
-		{"no cache yet", "", nil, false, ""},
-		{"valid kept token", valid, nil, true, ""},
-		{"valid, narrower scope asked for", valid, []string{"-scope", "read"}, true, ""},
-		{"valid, another scope asked for", valid, []string{"-scope", "admin"}, false, "invalid_scope"},
-		{"expires within -min-valid", soon, nil, false, ""},
-		{"shorter -min-valid", soon, []string{"-min-valid", "30s"}, true, ""},
-		{"broken cache", "{not json", nil, false, "-cache: "},
+		{"reused", nil, true},
+		{"reused, JSON", []string{"-json"}, true},
+		{"lifetime (10 h) shorter than -min-valid", []string{"-min-valid", "11h"}, false},
+		{"scope read", []string{"-scope", "read"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
-			path := filepath.Join(t.TempDir(), "token.json")
-			if tt.cache != "" {
-				require.NoError(t, os.WriteFile(path, []byte(tt.cache), 0o600))
+			dir := filepath.Join(t.TempDir(), "cache")
+			first := f.run(t, "", append([]string{"token", "-cache", dir}, tt.args...)...)
+			wantCode(t, first, exitOK)
+			if first.stderr != "" {
+				t.Errorf("stderr: got %q, want nothing", first.stderr)
 			}
-			res := f.run(t, "", append([]string{"token", "-cache", path}, tt.args...)...)
-			if tt.wantStderr != "" {
-				wantContains(t, "stderr", res.stderr, tt.wantStderr)
+			files, err := filepath.Glob(filepath.Join(dir, "cryptofuse-v1-*"))
+			require.NoError(t, err)
+			if len(files) != 1 {
+				t.Fatalf("record files: got %v, want one", files)
 			}
-			if tt.wantKept {
-				wantCode(t, res, exitOK)
-				if res.stdout != "AT-kept-0123456789\n" {
-					t.Errorf("stdout: got %q, want the kept token", res.stdout)
+			b, err := os.ReadFile(files[0])
+			require.NoError(t, err)
+			if tok := strings.TrimSpace(first.stdout); tok == "" || strings.Contains(string(b), tok) || strings.Contains(string(b), "access_token") {
+				t.Errorf("record file: holds the token in clear, or no token was printed (%q)", first.stdout)
+			}
+			for path, want := range map[string]os.FileMode{dir: 0o700, files[0]: 0o600} {
+				if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != want {
+					t.Errorf("mode of %s: got %v, %v, want %v", filepath.Base(path), fi.Mode().Perm(), err, want)
 				}
-				if n := f.srv.Counts().Token; n != 0 {
-					t.Errorf("token requests: got %d, want 0", n)
-				}
-				return
 			}
-			if tt.wantStderr == "invalid_scope" {
-				wantCode(t, res, exitFailed)
-				return
+			again := f.run(t, "", append([]string{"token", "-cache", dir}, tt.args...)...)
+			wantCode(t, again, exitOK)
+			wantTokens := 2
+			if tt.wantReuse {
+				wantTokens = 1
 			}
+			if got := again.stdout == first.stdout; got != tt.wantReuse {
+				t.Errorf("second run printed the first's token: got %v, want %v", got, tt.wantReuse)
+			}
+			if n := f.srv.Counts().Token; n != wantTokens {
+				t.Errorf("token requests: got %d, want %d", n, wantTokens)
+			}
+		})
+	}
+}
+
+// A token kept for one scope set is never printed for another: each has a
+// record of its own in the directory.
+func TestTokenCache_ScopesApart(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	dir := t.TempDir()
+	run := func(scope string) string {
+		t.Helper()
+		res := f.run(t, "", "token", "-cache", dir, "-scope", scope)
+		wantCode(t, res, exitOK)
+		return res.stdout
+	}
+	both, read := run("read write"), run("read")
+	if both == read {
+		t.Errorf("-scope read got the token kept for read write")
+	}
+	if again := run("write read"); again != both {
+		t.Errorf("-scope \"write read\": got another token than \"read write\"'s, want the kept one")
+	}
+	if n := f.srv.Counts().Token; n != 2 {
+		t.Errorf("token requests: got %d, want 2", n)
+	}
+}
+
+// A cache that cannot be used is reported on stderr; the run still prints a
+// new token.
+func TestTokenCache_Broken(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		plant      func(t *testing.T, path string)
+		wantStderr string
+	}{
+		{"a 0.2 token file", func(t *testing.T, path string) {
+			require.NoError(t, os.WriteFile(path, []byte(`{"access_token": "AT-kept-0123456789", "expiry": "2099-01-01T00:00:00Z"}`), 0o600))
+		}, "is a file, not a directory"},
+		{"a directory others can write", func(t *testing.T, path string) {
+			require.NoError(t, os.Mkdir(path, 0o700))
+			require.NoError(t, os.Chmod(path, 0o777))
+		}, "writable by group or others"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			path := filepath.Join(t.TempDir(), "cache")
+			tt.plant(t, path)
+			res := f.run(t, "", "token", "-cache", path)
 			wantCode(t, res, exitOK)
+			wantContains(t, "stderr", res.stderr, tt.wantStderr)
+			if res.stdout == "" || strings.Contains(res.stdout, "AT-kept") {
+				t.Errorf("stdout: got %q, want a new token", res.stdout)
+			}
 			if n := f.srv.Counts().Token; n != 1 {
 				t.Errorf("token requests: got %d, want 1", n)
 			}
-			// The new token is kept, at mode 0600, and the next run
-			// reuses it.
-			fi, err := os.Stat(path)
-			require.NoError(t, err)
-			if fi.Mode().Perm() != 0o600 {
-				t.Errorf("cache mode: got %v, want 0600", fi.Mode().Perm())
-			}
-			again := f.run(t, "", append([]string{"token", "-cache", path}, tt.args...)...)
-			wantCode(t, again, exitOK)
-			if again.stdout != res.stdout {
-				t.Errorf("second run: got %q, want the kept %q", again.stdout, res.stdout)
-			}
-			if n := f.srv.Counts().Token; n != 1 {
-				t.Errorf("token requests after the second run: got %d, want still 1", n)
-			}
 		})
+	}
+}
+
+// A kept record that does not open (altered, or sealed under another
+// secret) is reported, and replaced by a new token.
+func TestTokenCache_Unusable(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	dir := t.TempDir()
+	first := f.run(t, "", "token", "-cache", dir)
+	wantCode(t, first, exitOK)
+	files, err := filepath.Glob(filepath.Join(dir, "cryptofuse-v1-*"))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	require.NoError(t, os.WriteFile(files[0], []byte("\x01not a sealed record, but long enough to be tried as one"), 0o600))
+
+	res := f.run(t, "", "token", "-cache", dir)
+	wantCode(t, res, exitOK)
+	wantContains(t, "stderr", res.stderr, "-cache: the kept token is not usable (a new one is issued)")
+	if res.stdout == first.stdout {
+		t.Errorf("stdout: got the first token, want a new one")
+	}
+	if again := f.run(t, "", "token", "-cache", dir); again.stdout != res.stdout || again.stderr != "" {
+		t.Errorf("third run: got %q (stderr %q), want the new kept token and no complaint", again.stdout, again.stderr)
+	}
+	if n := f.srv.Counts().Token; n != 2 {
+		t.Errorf("token requests: got %d, want 2", n)
 	}
 }

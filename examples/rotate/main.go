@@ -12,11 +12,14 @@
 // Against the real API, set CRYPTOFUSE_CLIENT_ID and CRYPTOFUSE_CLIENT_SECRET
 // (and CRYPTOFUSE_BASE_URL if the API is elsewhere).
 //
-// With -state FILE the job keeps its token in FILE between runs
-// (cryptofuse.NewFileStore: JSON, mode 0600, replaced atomically): a run
-// uses the stored token while it is valid and younger than -max-age, and
-// mints nothing; once it is older, the run rotates it. Without -state there
-// is nothing to keep, so every run issues a token and rotates it at once.
+// With -state DIR the job keeps its token in the directory DIR between runs
+// (a cryptofuse.DirStore: one file per client, server and scope set, mode
+// 0600, replaced atomically, sealed with a key derived from the client
+// secret): a run uses the stored token while it is valid and younger than
+// -max-age, and mints nothing; once it is older, the run rotates it. The
+// TokenSource stores every new token itself, and Close waits for that.
+// Without -state there is nothing to keep, so every run issues a token and
+// rotates it at once.
 // -grace sets how long the replaced token stays valid; the job waits that
 // long before it exits.
 package main
@@ -37,7 +40,7 @@ import (
 
 // config is what the flags set.
 type config struct {
-	State  string        // the token file; "": none
+	State  string        // the DirStore directory; "": none
 	MaxAge time.Duration // with State, rotate a stored token this old
 	Grace  time.Duration // TokenPolicy.RevokeAfter
 }
@@ -49,7 +52,7 @@ var revokeWait = 10 * time.Second
 
 func main() {
 	var cfg config
-	flag.StringVar(&cfg.State, "state", "", "keep the token in this JSON `file` between runs")
+	flag.StringVar(&cfg.State, "state", "", "keep the token in this `directory` (a cryptofuse.DirStore) between runs")
 	flag.DurationVar(&cfg.MaxAge, "max-age", 24*time.Hour, "with -state, rotate the stored token once it is this old")
 	flag.DurationVar(&cfg.Grace, "grace", 200*time.Millisecond, "keep the replaced token valid this long, then revoke it")
 	flag.Parse()
@@ -129,7 +132,13 @@ func run(ctx context.Context, env *setup.Env, cfg config, out io.Writer) error {
 	if err := expect(ctx, env, out, "new token", tok.AccessToken, true, ""); err != nil {
 		return err
 	}
-	return ts.Close(ctx)
+	// Close tries once more to revoke a replaced token whose revocation
+	// failed, and reports what still fails: the job has its new token, and
+	// the old one expires on its own.
+	if err := ts.Close(ctx); err != nil {
+		fmt.Fprintf(out, "closing        %v; left to expire\n", err)
+	}
+	return nil
 }
 
 // expect checks, with introspection, that token is active or not, and says

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -61,60 +60,70 @@ func TestRun_RevokeFails(t *testing.T) {
 	require.NoError(t, run(context.Background(), env, config{Grace: 10 * time.Millisecond}, &out))
 	assert.Contains(t, out.String(), "old token      still active after the grace period: its revocation failed")
 	assert.Contains(t, out.String(), "new token      accepted")
+	assert.Contains(t, out.String(), "closing        cryptofuse: revoke: 503")
 	assert.Equal(t, 2, env.Fake.Counts().Token, "token requests")
 }
 
-func TestRun_StateFile(t *testing.T) {
+// TestRun_StateDir: with -state DIR the job keeps its token in a DirStore
+// between runs: sealed, one record file at mode 0600.
+func TestRun_StateDir(t *testing.T) {
 	env := fakeEnv(t)
-	path := filepath.Join(t.TempDir(), "token.json")
-	saved := func() cryptofuse.Token {
+	dir := filepath.Join(t.TempDir(), "state")
+	current := regexp.MustCompile(`(?m)^current token  ([0-9a-f]{8})  `)
+	rotated := regexp.MustCompile(`(?m)^new token      ([0-9a-f]{8})  `)
+	record := func() os.FileInfo {
 		t.Helper()
-		b, err := os.ReadFile(path)
+		files, err := filepath.Glob(filepath.Join(dir, "cryptofuse-v1-*"))
 		require.NoError(t, err)
-		var tok cryptofuse.Token
-		require.NoError(t, json.Unmarshal(b, &tok))
-		return tok
+		require.Len(t, files, 1, "record files")
+		fi, err := os.Stat(files[0])
+		require.NoError(t, err)
+		return fi
 	}
-	cfg := config{State: path, MaxAge: time.Hour, Grace: grace}
+	cfg := config{State: dir, MaxAge: time.Hour, Grace: grace}
 
-	// The first run has nothing stored: it issues a token and saves it.
+	// The first run has nothing stored: it issues a token and keeps it.
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), env, cfg, &out))
-	info, err := os.Stat(path)
-	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "state file mode")
-	first := saved()
-	assert.True(t, env.Fake.Active(first.AccessToken), "saved token active")
-	assert.False(t, first.Expiry.IsZero(), "expiry saved")
+	assert.Equal(t, os.FileMode(0o600), record().Mode().Perm(), "record file mode")
+	m := current.FindStringSubmatch(out.String())
+	require.NotNil(t, m, out.String())
+	first := m[1]
 	assert.Equal(t, 1, env.Fake.Counts().Token, "token requests after the first run")
 	assert.Contains(t, out.String(), "nothing to rotate")
 
 	// The next run finds the stored token fresh: it mints nothing.
 	out.Reset()
 	require.NoError(t, run(context.Background(), env, cfg, &out))
-	assert.Equal(t, first.AccessToken, saved().AccessToken)
+	assert.Regexp(t, regexp.MustCompile(`(?m)^current token  `+first+`  `), out.String())
 	assert.Equal(t, 1, env.Fake.Counts().Token, "token requests after a run with a fresh stored token")
 	assert.Equal(t, 0, env.Fake.Counts().Revoke, "revoke requests")
-	assert.Regexp(t, regexp.MustCompile(`(?m)^current token  `+setup.Fingerprint(first.AccessToken)+`  `), out.String())
 
-	// Once the stored token is older than -max-age, a run rotates it.
+	// Once the stored token is older than -max-age, a run rotates it, and
+	// the next run starts with the new one.
 	cfg.MaxAge = time.Nanosecond
 	out.Reset()
 	require.NoError(t, run(context.Background(), env, cfg, &out))
-	second := saved()
-	assert.NotEqual(t, first.AccessToken, second.AccessToken)
-	assert.False(t, env.Fake.Active(first.AccessToken), "the saved token was not rotated")
-	assert.True(t, env.Fake.Active(second.AccessToken))
+	m = rotated.FindStringSubmatch(out.String())
+	require.NotNil(t, m, out.String())
+	second := m[1]
+	assert.NotEqual(t, first, second)
+	assert.Contains(t, out.String(), "old token      rejected")
 	assert.Equal(t, 2, env.Fake.Counts().Token, "token requests after the rotation")
-	info, err = os.Stat(path)
-	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "state file mode after the rotation")
-
-	// A file that holds no token is not fatal: it is logged, and the run
-	// issues a new token and saves it over the file.
-	require.NoError(t, os.WriteFile(path, []byte(`{"token_type": "Bearer"}`), 0o600))
+	assert.Equal(t, os.FileMode(0o600), record().Mode().Perm(), "record file mode after the rotation")
 	cfg.MaxAge = time.Hour
+	out.Reset()
 	require.NoError(t, run(context.Background(), env, cfg, &out))
-	assert.Equal(t, 3, env.Fake.Counts().Token, "token requests after the broken file")
-	assert.NotEmpty(t, saved().AccessToken)
+	assert.Regexp(t, regexp.MustCompile(`(?m)^current token  `+second+`  `), out.String())
+	assert.Equal(t, 2, env.Fake.Counts().Token, "token requests after a run with the rotated token")
+
+	// A record that does not open (written by hand, or for another secret)
+	// is not fatal: it is logged, and the run issues a new token and keeps
+	// it in its place.
+	files, _ := filepath.Glob(filepath.Join(dir, "cryptofuse-v1-*"))
+	require.NoError(t, os.WriteFile(files[0], []byte(`{"access_token": "AT-planted"}`), 0o600))
+	out.Reset()
+	require.NoError(t, run(context.Background(), env, cfg, &out))
+	assert.Equal(t, 3, env.Fake.Counts().Token, "token requests after the broken record")
+	assert.Equal(t, os.FileMode(0o600), record().Mode().Perm(), "record file mode")
 }

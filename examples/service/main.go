@@ -27,6 +27,13 @@
 // after a 401 does not fire there: on such an API, call
 // TokenSource.Invalidate with the token on that 403. Tokens are shown only
 // by fingerprint.
+//
+// With -store DIR the token is kept in a cryptofuse.DirStore (TokenPolicy.Store):
+// one file per client, server and scope set, mode 0600, sealed with a key
+// derived from the client secret. A service that restarts after a crash (no
+// Close) picks its token up there instead of minting one; a clean shutdown
+// revokes the token (RevokeOnClose) and deletes its record, so the next
+// start mints a new one and never hands out the revoked one.
 package main
 
 import (
@@ -58,6 +65,7 @@ type config struct {
 	Grace       time.Duration // TokenPolicy.RevokeAfter
 	Every       time.Duration // between API calls, with -serve
 	Path        string        // the API path to call
+	Store       string        // a DirStore directory for TokenPolicy.Store; "": memory only
 	// Base is the transport under the TokenSource's; nil:
 	// cryptofuse.NewTransport(). The tests record the tokens sent with it.
 	Base http.RoundTripper
@@ -69,6 +77,7 @@ func main() {
 	flag.DurationVar(&cfg.Grace, "grace", time.Minute, "revoke a replaced token this long after it was replaced (the demo: 200ms unless given)")
 	flag.DurationVar(&cfg.Every, "every", 5*time.Second, "with -serve, call the API this often")
 	flag.StringVar(&cfg.Path, "path", cryptofusetest.ResourcePath, "the API `path` to call")
+	flag.StringVar(&cfg.Store, "store", "", "keep the token in this `directory` (a cryptofuse.DirStore) between runs")
 	serveMode := flag.Bool("serve", false, "call the API until interrupted, instead of the demo")
 	flag.Parse()
 	given := map[string]bool{}
@@ -105,11 +114,17 @@ func main() {
 // the http.Client that calls the API through it. Close the TokenSource on
 // shutdown.
 func open(c *cryptofuse.Client, cfg config) (*cryptofuse.TokenSource, *http.Client, error) {
-	ts, err := c.TokenSource(cryptofuse.TokenPolicy{
+	policy := cryptofuse.TokenPolicy{
 		MaxAge:        cfg.RotateEvery, // a rotation schedule
 		RevokeAfter:   cfg.Grace,       // requests in flight with a replaced token finish first
 		RevokeOnClose: true,            // a stopped service leaves no live token behind
-	})
+	}
+	if cfg.Store != "" {
+		// Sealed records, one per client, server and scope set; a restart
+		// after a crash uses the stored token.
+		policy.Store = cryptofuse.DirStore(cfg.Store)
+	}
+	ts, err := c.TokenSource(policy)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -110,7 +111,8 @@ func TestDemo(t *testing.T) {
 func TestServe(t *testing.T) {
 	env := fakeEnv(t)
 	rec := &recorder{}
-	cfg := config{RotateEvery: 100 * time.Millisecond, Grace: 50 * time.Millisecond, Every: 10 * time.Millisecond,
+	// MaxAge has a floor of 1 s; rotations come between 3/4 and all of it.
+	cfg := config{RotateEvery: time.Second, Grace: 100 * time.Millisecond, Every: 10 * time.Millisecond,
 		Path: cryptofusetest.ResourcePath, Base: rec}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -122,6 +124,8 @@ func TestServe(t *testing.T) {
 		select {
 		case <-deadline:
 			t.Fatal("not two rotations in 30 s")
+		case err := <-done:
+			t.Fatalf("serve returned early: %v", err)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -140,4 +144,48 @@ func TestServe(t *testing.T) {
 	for _, tok := range tokens {
 		assert.False(t, env.Fake.Active(tok), "token %s still active after the service stopped", setup.Fingerprint(tok))
 	}
+}
+
+// TestOpen_Store: with -store, a service started again while the first one
+// still runs (a restart after a crash) uses the stored token; after Close
+// revoked it, a new start mints a new one, and its first call gets 200.
+func TestOpen_Store(t *testing.T) {
+	env := fakeEnv(t)
+	dir := filepath.Join(t.TempDir(), "tokens")
+	cfg := config{RotateEvery: time.Hour, Grace: time.Second, Path: cryptofusetest.ResourcePath, Store: dir}
+	target := env.BaseURL + cryptofusetest.ResourcePath
+	ctx := context.Background()
+	start := func() (*cryptofuse.TokenSource, string) {
+		t.Helper()
+		ts, api, err := open(env.Client, cfg)
+		require.NoError(t, err)
+		t.Cleanup(func() { ts.Close(ctx) })
+		var out bytes.Buffer
+		require.NoError(t, call(ctx, &out, "call", ts, api, target), "first API call")
+		tok, err := ts.Token(ctx)
+		require.NoError(t, err)
+		return ts, tok.AccessToken
+	}
+	records := func() []string {
+		t.Helper()
+		files, err := filepath.Glob(filepath.Join(dir, "cryptofuse-v1-*"))
+		require.NoError(t, err)
+		return files
+	}
+
+	first, tok1 := start()
+	// The TokenSource stores a new token in the background.
+	require.Eventually(t, func() bool { return len(records()) == 1 }, 10*time.Second, 5*time.Millisecond, "one record file after the first start")
+	second, tok2 := start()
+	assert.Equal(t, setup.Fingerprint(tok1), setup.Fingerprint(tok2), "a restart uses the stored token")
+	assert.Equal(t, 1, env.Fake.Counts().Token, "token requests")
+
+	require.NoError(t, second.Close(ctx))
+	require.NoError(t, first.Close(ctx))
+	assert.False(t, env.Fake.Active(tok1), "the token after Close with RevokeOnClose")
+	assert.Empty(t, records(), "record files after Close revoked the token")
+
+	_, tok3 := start() // start checked that its first call got 200
+	assert.NotEqual(t, setup.Fingerprint(tok1), setup.Fingerprint(tok3), "a start after Close hands out the revoked token")
+	assert.Equal(t, 2, env.Fake.Counts().Token, "token requests")
 }
