@@ -69,6 +69,13 @@ func (ts *TokenSource) fleetRevokes(tok *Token) bool {
 	return ts.fleet != nil && !ts.fleet.isLocal(tok)
 }
 
+// fleetRetires is fleetRevokes for a token this instance replaced: the
+// fleet forgets it as this instance's own, which the TokenSource then
+// retires as without a fleet. ts.mu may be held.
+func (ts *TokenSource) fleetRetires(tok *Token) bool {
+	return ts.fleet != nil && ts.fleet.retire(tok)
+}
+
 // leaveFleet is Close's part for the fleet (see fleet.leave), after the
 // fleet's goroutine ended.
 func (ts *TokenSource) leaveFleet(ctx context.Context, cur *entry) error {

@@ -192,7 +192,7 @@ func (ts *TokenSource) installLocked(tok *Token, reason TokenReason, issued time
 		}
 	}
 	ts.forgetLocked(tok.AccessToken, now)
-	if old != nil && old.tok.AccessToken != tok.AccessToken && !expired(old.tok, now) && !ts.fleetRevokes(old.tok) {
+	if old != nil && old.tok.AccessToken != tok.AccessToken && !expired(old.tok, now) && !ts.fleetRetires(old.tok) {
 		ts.retireLocked(old)
 	}
 	return e
