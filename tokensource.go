@@ -56,6 +56,26 @@ type TokenPolicy struct {
 	// and runs on a goroutine of its own: a store that fails, hangs or
 	// panics costs a logged failure (and the wait until the deadline), never
 	// a failed or hung call. nil keeps the token in memory only.
+	//
+	// When Store is also a [SharedStore] ([DirStore] is one), the
+	// TokenSources of every instance with the same client, origin and
+	// scopes keep one token as a fleet. One token request per fleet: the
+	// instance that needs a token takes the store's lock (for at most 45 s,
+	// one token request) and the others use the token it stores. One
+	// switch: every instance uses a newly stored token within the store's
+	// change notice (DirStore: 1 s; redisstore: milliseconds), or within
+	// 30 s when a notice is lost (each instance reads the record every 30 s
+	// without one). Revocation by the fleet: a replaced token is revoked
+	// RevokeAfter + 2 s after it was replaced (a RevokeAfter of 30 s or more
+	// covers a lost notice too), once, by whichever instance is alive; Close
+	// of one instance revokes no token the others use. With RevokeOnClose
+	// each instance renews its membership every 20 s, the last to Close
+	// revokes every token of the fleet and deletes the record, and a crashed
+	// instance counts as gone 1 min after its last renewal. Rotate on
+	// several instances within 2 s of each other makes one token. While the
+	// shared store fails, each instance keeps its valid token and gets new
+	// ones on its own; once the store answers, the fleet is back on one
+	// token within 30 s. The warm Token does the same nothing as ever.
 	Store TokenStore
 }
 
