@@ -74,3 +74,28 @@ func switchDelays(t *testing.T, n, rotations int, mute bool) []time.Duration {
 	})
 	return delays
 }
+
+// TestFleetStoreTraffic counts the store calls of an idle fleet (one-hour
+// tokens, RevokeOnClose, callers every second) over two hours: a few per
+// minute per instance (a read per poll, a Join per renewal), none per call.
+func TestFleetStoreTraffic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n, run = 5, 2 * time.Hour
+		srv, store := newFleetServer(3600), newFakeShared()
+		fleet := fleetOf(t, n, srv, store, TokenPolicy{RevokeOnClose: true})
+		h := newHandout(n)
+		h.callAll(t, srv, fleet, time.Second, run)
+		store.mu.Lock()
+		total, ops := 0, map[string]int{}
+		for op, c := range store.calls {
+			total += c
+			ops[op] = c
+		}
+		store.mu.Unlock()
+		perMin := float64(total) / n / run.Minutes()
+		t.Logf("store calls per instance per minute: %.2f (%v over %v, %d instances, %d Token calls)", perMin, ops, run, n, n*int(run/time.Second))
+		if perMin > 6 {
+			t.Errorf("store calls per instance per minute: got %.2f, want at most 6", perMin)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package cryptofuse
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -200,6 +201,49 @@ func TestFleetStoreHooks(t *testing.T) {
 		want := map[string]StoreOutcome{"get": StoreHit, "lock": StoreOK, "put": StoreOK, "unlock": StoreOK, "watch": StoreOK}
 		for op, out := range want {
 			assert.Equal(t, out, ops[op], "outcome of %s", op)
+		}
+	})
+}
+
+// TestFleetSteadyState: over a SharedStore, the warm Token still reads no
+// clock, allocates nothing and calls no store method.
+func TestFleetSteadyState(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, store := newFleetServer(3600), newFakeShared()
+		var reads atomic.Int64
+		now := func() time.Time { reads.Add(1); return time.Now() }
+		c, err := NewClient(testID, testSecret, WithBaseURL(mockBase), noRetry, WithHTTPClient(newHTTPClient(srv)),
+			withClock(clock{now: now}), WithHooks(Hooks{Store: func(StoreEvent) {}}))
+		require.NoError(t, err)
+		ts, err := c.TokenSource(TokenPolicy{Store: store, RevokeOnClose: true})
+		require.NoError(t, err)
+		defer ts.Close(context.Background())
+		first := current(t, ts)
+		synctest.Wait()
+		calls := func() int {
+			store.mu.Lock()
+			defer store.mu.Unlock()
+			n := 0
+			for _, c := range store.calls {
+				n += c
+			}
+			return n
+		}
+		before, beforeCalls := reads.Load(), calls()
+		ctx := context.Background()
+		allocs := testing.AllocsPerRun(1000, func() {
+			if tok, err := ts.Token(ctx); err != nil || tok.AccessToken != first {
+				t.Fatalf("Token: got %v, %v", tok, err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("allocations per warm Token: got %v, want 0", allocs)
+		}
+		if n := reads.Load() - before; n != 0 {
+			t.Errorf("clock reads by warm Tokens: got %d, want 0", n)
+		}
+		if n := calls() - beforeCalls; n != 0 {
+			t.Errorf("store calls by warm Tokens: got %d, want 0", n)
 		}
 	})
 }
