@@ -3,6 +3,7 @@ package cryptofuse
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -24,6 +25,12 @@ func (f *fleet) run(ctx context.Context) {
 		join = time.NewTimer(fleetMemberTTL / 3)
 		joinC = join.C
 	}
+	// Sweeps run beside the loop, one at a time, so that revocations
+	// never hold back the switch.
+	var sweeping sync.WaitGroup
+	swept := make(chan struct{}, 1)
+	busy := false
+	defer sweeping.Wait()
 	defer func() {
 		watchRetry.Stop()
 		poll.Stop()
@@ -63,7 +70,16 @@ func (f *fleet) run(ctx context.Context) {
 		case <-f.poke:
 			f.scheduleSweep(sweep)
 		case <-sweep.C:
-			f.sweep(ctx)
+			if busy {
+				continue // the sweep under way reschedules
+			}
+			busy = true
+			sweeping.Go(func() {
+				f.sweep(ctx)
+				swept <- struct{}{}
+			})
+		case <-swept:
+			busy = false
 			f.scheduleSweep(sweep)
 		}
 	}
