@@ -437,6 +437,27 @@ func TestTokenSource_RepeatedToken(t *testing.T) {
 	})
 }
 
+// A token that comes back after it was replaced, while its RevokeAfter
+// revocation waits, is current again: that revocation is dropped.
+func TestTokenSource_TokenComesBack(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := newTokenServer(3600)
+		ts := srv.source(t, TokenPolicy{RevokeAfter: time.Minute})
+		first := mustToken(t, ts)
+		_, err := ts.Rotate(context.Background()) // first waits for RevokeAfter
+		require.NoError(t, err)
+		srv.set(func(s *tokenServer) { s.again = []string{first} })
+		back, err := ts.Rotate(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, first, back.AccessToken, "the server answered with it again")
+		advance(time.Minute)
+		_, issued, revoked := srv.counts()
+		assert.Equal(t, []string{issued[1]}, revoked, "only the token replaced in between")
+		assert.Equal(t, first, mustToken(t, ts))
+	})
+}
+
 // Replaced tokens that have expired are forgotten: 1,000 rotations keep no
 // more than the tokens still alive, and Close revokes only those.
 func TestTokenSource_ReplacedTokensBounded(t *testing.T) {
@@ -721,5 +742,50 @@ func TestTokenSource_CloseWaitsForCanceledStoreCalls(t *testing.T) {
 		defer cancel()
 		require.NoError(t, ts.Close(ctx))
 		assert.True(t, store.finished.Load(), "a store call still ran after Close")
+	})
+}
+
+// Hooks run with no lock of the TokenSource held: neither ts.mu nor the
+// lock that orders store writes. (One token, one save: nothing else could
+// hold either.)
+func TestTokenSource_HooksRunWithoutLocks(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var ts atomic.Pointer[TokenSource]
+		var held []string
+		var mu sync.Mutex
+		check := func(name string) {
+			s := ts.Load()
+			if s == nil {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !s.mu.TryLock() {
+				held = append(held, name+": ts.mu")
+			} else {
+				s.mu.Unlock()
+			}
+			select {
+			case s.storeLock <- struct{}{}:
+				<-s.storeLock
+			default:
+				held = append(held, name+": storeLock")
+			}
+		}
+		hooks := Hooks{
+			TokenObtained: func(TokenEvent) { check("TokenObtained") },
+			Store:         func(e StoreEvent) { check("Store " + e.Op) },
+		}
+		srv := newTokenServer(3600)
+		source, err := srv.client(t, WithHooks(hooks)).TokenSource(TokenPolicy{Store: &memStore{}})
+		require.NoError(t, err)
+		ts.Store(source)
+		mustToken(t, source)
+		synctest.Wait()
+		require.NoError(t, source.Close(context.Background()))
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Empty(t, held, "hooks called under a lock")
 	})
 }

@@ -31,9 +31,10 @@ type tokenServer struct {
 	rejectAll  bool          // the API answers 401 to every token
 	rejected   map[string]bool
 	tokenReqs  int
-	repeat     bool // answer with the last token issued again
-	deaf       bool // a held token request ignores its ctx
-	revokeFail int  // answer this many revocations with 503
+	repeat     bool     // answer with the last token issued again
+	again      []string // answer with these tokens first, in order
+	deaf       bool     // a held token request ignores its ctx
+	revokeFail int      // answer this many revocations with 503
 }
 
 func newTokenServer(expiresIn int) *tokenServer { return &tokenServer{expiresIn: expiresIn} }
@@ -132,6 +133,9 @@ func (s *tokenServer) token(r *http.Request) (*http.Response, error) {
 	tok := fmt.Sprintf("AT-%d-0123456789abcdef", len(s.issued)+1)
 	if s.repeat && len(s.issued) > 0 {
 		tok = s.issued[len(s.issued)-1]
+	}
+	if len(s.again) > 0 {
+		tok, s.again = s.again[0], s.again[1:]
 	}
 	s.issued = append(s.issued, tok)
 	exp := ""

@@ -142,39 +142,47 @@ func (ts *TokenSource) usable(r *record, now time.Time) error {
 // so that a late put never brings back a replaced token, and a delete
 // never removes a newer one. ctx bounds the wait for an earlier write too.
 func (ts *TokenSource) writeStore(ctx context.Context, e *entry, del bool) {
+	op := "put"
+	if del {
+		op = "delete"
+	}
 	select {
 	case ts.storeLock <- struct{}{}:
 	case <-ctx.Done():
-		op := "put"
-		if del {
-			op = "delete"
-		}
 		ts.storeEvent(op, StoreError, ts.c.clock.now(), &plainError{msg: "store: waiting for an earlier write", err: ctx.Err()}, slog.String("token", e.fp))
 		return
 	}
-	defer func() { <-ts.storeLock }()
-	if e.seq < ts.savedSeq || (!del && (e.seq == ts.savedSeq || e.reason == ReasonStore)) {
-		return // a newer token was written, or this one is what the store holds
-	}
 	start := ts.c.clock.now()
-	if del {
-		err := ts.storeCall(ctx, func(ctx context.Context) error { return ts.policy.Store.Delete(ctx, ts.key) })
-		if err == nil {
-			ts.savedSeq = e.seq
-			ts.storeEvent("delete", StoreOK, start, nil)
-			return
-		}
-		ts.storeEvent("delete", StoreError, start, err, slog.String("token", e.fp))
-		return
+	wrote, err := ts.writeLocked(ctx, e, del)
+	<-ts.storeLock
+	// The log and the hook run once the lock is released.
+	switch {
+	case err != nil:
+		ts.storeEvent(op, StoreError, start, err, slog.String("token", e.fp))
+	case wrote:
+		ts.storeEvent(op, StoreOK, start, nil)
 	}
-	data, err := ts.c.sealRecord(ts.key, &record{Token: e.tok, Issued: e.issued})
-	if err == nil {
-		err = ts.storeCall(ctx, func(ctx context.Context) error { return ts.policy.Store.Put(ctx, ts.key, data) })
+}
+
+// writeLocked is writeStore's call to the store; the caller holds
+// storeLock. It reports whether it called the store.
+func (ts *TokenSource) writeLocked(ctx context.Context, e *entry, del bool) (bool, error) {
+	if e.seq < ts.savedSeq || (!del && (e.seq == ts.savedSeq || e.reason == ReasonStore)) {
+		return false, nil // a newer token was written, or this one is what the store holds
+	}
+	var err error
+	if del {
+		err = ts.storeCall(ctx, func(ctx context.Context) error { return ts.policy.Store.Delete(ctx, ts.key) })
+	} else {
+		var data []byte
+		data, err = ts.c.sealRecord(ts.key, &record{Token: e.tok, Issued: e.issued})
+		if err == nil {
+			err = ts.storeCall(ctx, func(ctx context.Context) error { return ts.policy.Store.Put(ctx, ts.key, data) })
+		}
 	}
 	if err != nil {
-		ts.storeEvent("put", StoreError, start, err, slog.String("token", e.fp))
-		return
+		return true, err
 	}
 	ts.savedSeq = e.seq
-	ts.storeEvent("put", StoreOK, start, nil)
+	return true, nil
 }
