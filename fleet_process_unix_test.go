@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -36,7 +37,11 @@ func TestFleetProcessChild(t *testing.T) {
 	if _, err := fmt.Sscan(arg, &url, &dir, &revokeAfter); err != nil {
 		t.Fatal(err)
 	}
-	c, err := cryptofuse.NewClient("fleet-id", "fleet-secret", cryptofuse.WithBaseURL(url))
+	opts := []cryptofuse.Option{cryptofuse.WithBaseURL(url)}
+	if os.Getenv("CRYPTOFUSE_TEST_FLEET_LOG") != "" { // debugging: the child's log on stderr
+		opts = append(opts, cryptofuse.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	}
+	c, err := cryptofuse.NewClient("fleet-id", "fleet-secret", opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

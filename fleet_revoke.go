@@ -56,7 +56,9 @@ func (f *fleet) sweep(ctx context.Context) {
 		return
 	}
 	n, _ := f.revokeRetired(ctx, rec, false, "revoke_after")
-	if err := f.write(ctx, n); err != nil {
+	// What was revoked is recorded even when ctx ended meanwhile (Close):
+	// else the next sweep would revoke it again.
+	if err := f.write(context.WithoutCancel(ctx), n); err != nil {
 		f.retrySweep(fleetPoll)
 		return
 	}
