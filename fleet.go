@@ -76,6 +76,9 @@ type fleetHost interface {
 	bgHook(name string, call func())
 	// revoked logs and reports a revocation (RevokeEvent).
 	revoked(fp, when string, err error, bg bool)
+	// finishing is the context of a revocation under way: Close lets it
+	// finish, within Close's ctx.
+	finishing() context.Context
 }
 
 // fleet coordinates one TokenSource with the others sharing its record.

@@ -61,6 +61,9 @@ func (ts *TokenSource) adopt(ft fleetToken) bool {
 	return true
 }
 
+// finishing implements fleetHost.
+func (ts *TokenSource) finishing() context.Context { return ts.finish }
+
 // fleetRevokes reports whether the fleet, not this TokenSource, revokes
 // tok, a token this instance replaced or holds at Close: every token in
 // the fleet's record is the fleet's; one this instance got on its own

@@ -247,3 +247,27 @@ func TestFleetSteadyState(t *testing.T) {
 		}
 	})
 }
+
+// TestFleetCloseDuringSweep: Close while a sweep's revocation waits for its
+// answer lets it finish and records it, so the token is revoked once, not
+// again by Close.
+func TestFleetCloseDuringSweep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, store := newFleetServer(3600), newFakeShared()
+		srv.slowRev = 10 * time.Second
+		fleet := fleetOf(t, 2, srv, store, TokenPolicy{RevokeAfter: time.Minute})
+		old := warm(t, fleet)
+		_, err := fleet[0].Rotate(context.Background())
+		require.NoError(t, err)
+		time.Sleep(time.Minute + fleetNotice + fleetSweepJitter + time.Second) // a revocation is under way
+		if _, n := srv.revoked(old.AccessToken); n != 1 {
+			t.Fatalf("revocations under way: got %d, want 1", n)
+		}
+		for _, ts := range fleet {
+			require.NoError(t, ts.Close(context.Background()))
+		}
+		if _, n := srv.revoked(old.AccessToken); n != 1 {
+			t.Errorf("revocations of the replaced token: got %d, want 1", n)
+		}
+	})
+}

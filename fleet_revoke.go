@@ -29,8 +29,9 @@ const (
 	fleetRevokeRetry = time.Minute
 )
 
-// sweep revokes the retired tokens whose revoke_at has passed.
-func (f *fleet) sweep(ctx context.Context) {
+// sweep revokes the retired tokens whose revoke_at has passed: store calls
+// under ctx, revocations under rctx.
+func (f *fleet) sweep(ctx, rctx context.Context) {
 	f.sweepMu.Lock()
 	f.sweepAt = time.Time{}
 	f.sweepMu.Unlock()
@@ -55,7 +56,7 @@ func (f *fleet) sweep(ctx context.Context) {
 	if rec, err = f.read(ctx); err != nil || rec == nil {
 		return
 	}
-	n, _ := f.revokeRetired(ctx, rec, false, "revoke_after")
+	n, _ := f.revokeRetired(rctx, rec, false, "revoke_after")
 	// What was revoked is recorded even when ctx ended meanwhile (Close):
 	// else the next sweep would revoke it again.
 	if err := f.write(context.WithoutCancel(ctx), n); err != nil {
@@ -131,7 +132,7 @@ func (f *fleet) revoke(ctx context.Context, access, when string) error {
 // revokes nothing the others may use. ctx bounds it all.
 func (f *fleet) leave(ctx context.Context, cur *Token) error {
 	if !f.revokeOnClose {
-		f.sweep(ctx)
+		f.sweep(ctx, ctx)
 		return nil
 	}
 	remaining, err := storeCall(f, ctx, "leave", func(ctx context.Context) (int, error) { return f.store.Leave(ctx, f.key, f.id) })

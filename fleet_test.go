@@ -191,6 +191,7 @@ type fleetServer struct {
 	mu        sync.Mutex
 	expiresIn int
 	delay     time.Duration // before each token answer
+	slowRev   time.Duration // before each revocation's answer (after it took effect)
 	down      bool          // the token endpoint answers 503
 	issued    []string
 	issuedAt  map[string]time.Time
@@ -229,6 +230,16 @@ func (s *fleetServer) RoundTrip(r *http.Request) (*http.Response, error) {
 			s.revokedAt[tok] = time.Now()
 		}
 		s.revokes[tok]++
+		if d := s.slowRev; d > 0 {
+			s.mu.Unlock()
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				s.mu.Lock()
+				return nil, r.Context().Err()
+			}
+			s.mu.Lock()
+		}
 		return fleetAnswer(200, ""), nil
 	}
 	return fleetAnswer(404, ""), nil

@@ -75,7 +75,8 @@ func (f *fleet) run(ctx context.Context) {
 			}
 			busy = true
 			sweeping.Go(func() {
-				f.sweep(ctx)
+				// Close lets the revocations under way finish.
+				f.sweep(ctx, f.host.finishing())
 				swept <- struct{}{}
 			})
 		case <-swept:
