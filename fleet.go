@@ -60,6 +60,9 @@ const (
 	// fleetRotateWindow: Rotate uses a token another instance stored this
 	// recently instead of requesting one more.
 	fleetRotateWindow = 2 * time.Second // after a token stored by a Rotate
+	// fleetLocalMargin: while the store fails, an instance keeps a token
+	// that is still valid this long rather than request one of its own.
+	fleetLocalMargin = 2 * time.Minute
 	// fleetMemberTTL is how long an instance counts as present after its
 	// last Join (renewed every third of it); a crashed instance counts as
 	// gone this long after its last renewal. Only with RevokeOnClose.
@@ -157,7 +160,7 @@ func (f *fleet) obtain(ctx context.Context, reason TokenReason, old *Token) (fle
 		wake := f.noticeChan()
 		rec, err := f.read(ctx)
 		if err != nil {
-			return f.mintLocal(ctx, reason, "get")
+			return f.mintLocal(ctx, reason, old, err)
 		}
 		if ft, ok := f.usable(rec, reason, old, start); ok {
 			return ft, nil
@@ -179,7 +182,7 @@ func (f *fleet) obtain(ctx context.Context, reason TokenReason, old *Token) (fle
 			continue
 		case err != nil:
 			f.lockMu.Unlock()
-			return f.mintLocal(ctx, reason, "lock")
+			return f.mintLocal(ctx, reason, old, err)
 		}
 		ft, err := f.obtainLocked(ctx, reason, old, start)
 		f.unlock(ctx, f.id)
@@ -193,7 +196,7 @@ func (f *fleet) obtain(ctx context.Context, reason TokenReason, old *Token) (fle
 func (f *fleet) obtainLocked(ctx context.Context, reason TokenReason, old *Token, start time.Time) (fleetToken, error) {
 	rec, err := f.read(ctx)
 	if err != nil {
-		return f.mintLocal(ctx, reason, "get")
+		return f.mintLocal(ctx, reason, old, err)
 	}
 	if ft, ok := f.usable(rec, reason, old, start); ok {
 		return ft, nil
@@ -260,9 +263,17 @@ func (f *fleet) mint(ctx context.Context) (*Token, error) {
 }
 
 // mintLocal requests a token of this instance's own, because the store
-// failed at op: callers see no error while the token endpoint answers.
-func (f *fleet) mintLocal(ctx context.Context, reason TokenReason, op string) (fleetToken, error) {
-	f.c.logDebug(ctx, "cryptofuse: shared store unavailable; requesting a token of this instance's own", slog.String("op", op))
+// failed (cause): callers see no error while the token endpoint answers.
+// An instance whose old token is still valid for fleetLocalMargin and that
+// was not asked to Rotate keeps it instead: it returns an error, the
+// TokenSource keeps handing out old and tries again after its backoff, so
+// that a short outage of the store costs no token.
+func (f *fleet) mintLocal(ctx context.Context, reason TokenReason, old *Token, cause error) (fleetToken, error) {
+	if reason != ReasonRotate && reason != ReasonRejected && old != nil &&
+		(old.Expiry.IsZero() || old.Expiry.Sub(f.c.clock.now()) > fleetLocalMargin) {
+		return fleetToken{}, &plainError{msg: "shared store unavailable; the current token is kept", err: cause}
+	}
+	f.c.logDebug(ctx, "cryptofuse: shared store unavailable; requesting a token of this instance's own")
 	tok, err := f.mint(ctx)
 	if err != nil {
 		return fleetToken{}, err

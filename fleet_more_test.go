@@ -271,3 +271,23 @@ func TestFleetCloseDuringSweep(t *testing.T) {
 		}
 	})
 }
+
+// TestFleetShortOutage: a store outage across the refresh window, shorter
+// than the token's remaining life less fleetLocalMargin, costs no token:
+// the instances keep their valid token and the fleet refreshes once when
+// the store is back.
+func TestFleetShortOutage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, store := newFleetServer(3600), newFakeShared()
+		fleet := fleetOf(t, 3, srv, store, TokenPolicy{})
+		h := newHandout(len(fleet))
+		h.callAll(t, srv, fleet, time.Second, 54*time.Minute) // refresh at 55 min
+		store.set(func(s *fakeShared) { s.down = true })
+		h.callAll(t, srv, fleet, time.Second, 3*time.Minute)
+		store.set(func(s *fakeShared) { s.down = false })
+		h.callAll(t, srv, fleet, time.Second, 2*time.Minute)
+		assert.Zero(t, h.errs, "caller errors")
+		assert.Equal(t, 2, srv.minted(), "tokens minted")
+		assert.Equal(t, 1, h.distinct(), "distinct tokens handed out")
+	})
+}

@@ -73,9 +73,10 @@ type TokenPolicy struct {
 	// revokes every token of the fleet and deletes the record, and a crashed
 	// instance counts as gone 1 min after its last renewal. Rotate on
 	// several instances within 2 s of each other makes one token. While the
-	// shared store fails, each instance keeps its valid token and gets new
-	// ones on its own; once the store answers, the fleet is back on one
-	// token within 30 s. The warm Token does the same nothing as ever.
+	// shared store fails, each instance keeps its valid token (until 2 min
+	// before its expiry) and then gets new ones on its own; once the store
+	// answers, the fleet is back on one token within 30 s. The warm Token
+	// does the same nothing as ever.
 	Store TokenStore
 }
 
