@@ -67,8 +67,10 @@ type TokenPolicy struct {
 	// 30 s when a notice is lost (each instance reads the record every 30 s
 	// without one). Revocation by the fleet: a replaced token is revoked
 	// RevokeAfter + 2 s after it was replaced (a RevokeAfter of 30 s or more
-	// covers a lost notice too), once, by whichever instance is alive; Close
-	// of one instance revokes no token the others use. With RevokeOnClose
+	// covers a lost notice too), once (twice only when an instance dies
+	// between revoking it and recording that, which is harmless), by
+	// whichever instance is alive; Close of one instance revokes no token
+	// the others use. All instances of a fleet should share one policy. With RevokeOnClose
 	// each instance renews its membership every 20 s, the last to Close
 	// revokes every token of the fleet and deletes the record, and a crashed
 	// instance counts as gone 1 min after its last renewal. Rotate on
