@@ -201,6 +201,10 @@ func (f *fleet) obtainLocked(ctx context.Context, reason TokenReason, old *Token
 	if ft, ok := f.usable(rec, reason, old, start); ok {
 		return ft, nil
 	}
+	rejections, err := f.rejectionStep(rec, reason)
+	if err != nil {
+		return fleetToken{}, err
+	}
 	tok, err := f.mint(ctx)
 	if err != nil {
 		return fleetToken{}, err
@@ -209,7 +213,7 @@ func (f *fleet) obtainLocked(ctx context.Context, reason TokenReason, old *Token
 	heldGen := f.held.gen
 	f.mu.Unlock()
 	next := f.nextRecord(rec, tok, heldGen, f.c.clock.now())
-	next.Rotated = reason == ReasonRotate
+	next.Rotated, next.Rejections = reason == ReasonRotate, rejections
 	if err := f.write(ctx, next); err != nil {
 		f.setLocal(tok)
 		return fleetToken{tok: tok, why: reason}, nil

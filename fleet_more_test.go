@@ -291,3 +291,27 @@ func TestFleetShortOutage(t *testing.T) {
 		assert.Equal(t, 1, h.distinct(), "distinct tokens handed out")
 	})
 }
+
+// TestFleetRejectedBackoff: an API that rejects every token, seen by four
+// instances that each report every rejection, costs the fleet one token per
+// backoff step (1 s, 2 s, 4 s ... 1 min), not one per instance or per
+// request.
+func TestFleetRejectedBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, store := newFleetServer(3600), newFakeShared()
+		fleet := fleetOf(t, 4, srv, store, TokenPolicy{})
+		warm(t, fleet)
+		for end := time.Now().Add(3 * time.Minute); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+			for _, ts := range fleet {
+				if tok, err := ts.Token(context.Background()); err == nil {
+					ts.Invalidate(tok.AccessToken)
+				}
+			}
+		}
+		// Steps at 0, 1, 2, 4, ..., 32 s, then every 60 s: about 10 in 3 min.
+		if n := srv.minted(); n > 12 {
+			t.Errorf("tokens minted in 3 min of rejections: got %d, want at most 12", n)
+		}
+		t.Logf("tokens minted in 3 min of rejections by 4 instances: %d", srv.minted())
+	})
+}

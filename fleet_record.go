@@ -1,6 +1,9 @@
 package cryptofuse
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // What the fleet knows of the tokens of one instance, and the records it
 // writes.
@@ -10,6 +13,34 @@ func (f *fleet) setHeld(tok *Token, gen uint64) {
 	f.mu.Lock()
 	f.held = held{tok: tok, gen: gen}
 	f.mu.Unlock()
+}
+
+// rejectionStep applies the 401 backoff of DESIGN.md ("A 401 is bounded")
+// to the whole fleet: a token that replaces a rejected one is issued at
+// once, but when the record's token was itself issued for a rejection and
+// is rejected within rejectedSoon after its step, the next one waits for
+// the backoff step after the record's (1 s, doubling up to 1 min): until
+// then obtain fails at once, whichever instance asks. It returns the count
+// to record.
+func (f *fleet) rejectionStep(rec *record, reason TokenReason) (int, error) {
+	if reason != ReasonRejected {
+		return 0, nil
+	}
+	if rec == nil || rec.Rejections == 0 {
+		return 1, nil
+	}
+	now := f.c.clock.now()
+	step := maxRefreshBackoff
+	if n := rec.Rejections - 1; n < 6 {
+		step = min(refreshBackoff<<n, maxRefreshBackoff)
+	}
+	if now.Sub(rec.Issued) >= step+rejectedSoon {
+		return 1, nil // the rejected token lasted: the steps are over
+	}
+	if now.Before(rec.Issued.Add(step)) {
+		return 0, &plainError{msg: "token source: " + strconv.Itoa(rec.Rejections+1) + " fleet tokens in a row rejected", err: errRejected}
+	}
+	return rec.Rejections + 1, nil
 }
 
 // lastMinted is the last token this instance requested and stored.

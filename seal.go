@@ -50,6 +50,9 @@ type record struct {
 	Gen     uint64    `json:"gen,omitempty"`     // generation: 1 + that of the record it replaced
 	Retired []retired `json:"retired,omitempty"` // replaced tokens the fleet still has to revoke
 	Rotated bool      `json:"rotated,omitempty"` // the token was issued for a Rotate (fleetRotateWindow)
+	// Rejections counts the tokens in a row issued because the one before
+	// was rejected soon after it came (the fleet's 401 backoff steps).
+	Rejections int `json:"rejections,omitempty"`
 }
 
 // retired is a replaced token a fleet revokes once RevokeAt has passed.

@@ -74,7 +74,9 @@ type TokenPolicy struct {
 	// each instance renews its membership every 20 s, the last to Close
 	// revokes every token of the fleet and deletes the record, and a crashed
 	// instance counts as gone 1 min after its last renewal. Rotate on
-	// several instances within 2 s of each other makes one token. While the
+	// several instances within 2 s of each other makes one token; 401s
+	// follow the backoff steps of Token across the fleet (one new token
+	// per step, whichever instance sees them). While the
 	// shared store fails, each instance keeps its valid token (until 2 min
 	// before its expiry) and then gets new ones on its own; once the store
 	// answers, the fleet is back on one token within 30 s. The warm Token
