@@ -9,16 +9,17 @@ import (
 // TokenSource over a SharedStore differs from one over a plain store.
 
 // startFleet makes ts one of the fleet sharing its store, when the policy's
-// Store is a SharedStore: it starts the fleet's goroutine.
-func (ts *TokenSource) startFleet() {
+// Store is a SharedStore: it starts the fleet's goroutine. It returns ts.
+func startFleet(ts *TokenSource) *TokenSource {
 	if ts.fleet = newFleet(ts.c, ts.policy, ts); ts.fleet == nil {
-		return
+		return ts
 	}
 	ts.wg.Add(1)
 	go func() {
 		defer ts.wg.Done()
 		ts.fleet.run(ts.ctx)
 	}()
+	return ts
 }
 
 // obtainFleet is fly's token request over a fleet: the token another

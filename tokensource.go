@@ -56,31 +56,8 @@ type TokenPolicy struct {
 	// and runs on a goroutine of its own: a store that fails, hangs or
 	// panics costs a logged failure (and the wait until the deadline), never
 	// a failed or hung call. nil keeps the token in memory only.
-	//
-	// When Store is also a [SharedStore] ([DirStore] is one), the
-	// TokenSources of every instance with the same client, origin and
-	// scopes keep one token as a fleet. One token request per fleet: the
-	// instance that needs a token takes the store's lock (for at most 45 s,
-	// one token request) and the others use the token it stores. One
-	// switch: every instance uses a newly stored token within the store's
-	// change notice (DirStore: 1 s; redisstore: milliseconds), or within
-	// 30 s when a notice is lost (each instance reads the record every 30 s
-	// without one). Revocation by the fleet: a replaced token is revoked
-	// RevokeAfter + 2 s after it was replaced (a RevokeAfter of 30 s or more
-	// covers a lost notice too), once (twice only when an instance dies
-	// between revoking it and recording that, which is harmless), by
-	// whichever instance is alive; Close of one instance revokes no token
-	// the others use. All instances of a fleet should share one policy. With RevokeOnClose
-	// each instance renews its membership every 20 s, the last to Close
-	// revokes every token of the fleet and deletes the record, and a crashed
-	// instance counts as gone 1 min after its last renewal. Rotate on
-	// several instances within 2 s of each other makes one token; 401s
-	// follow the backoff steps of Token across the fleet (one new token
-	// per step, whichever instance sees them). While the
-	// shared store fails, each instance keeps its valid token (until 2 min
-	// before its expiry) and then gets new ones on its own; once the store
-	// answers, the fleet is back on one token within 30 s. The warm Token
-	// does the same nothing as ever.
+	// Over a [SharedStore] ([DirStore] is one), the instances sharing it
+	// keep one token as a fleet, within the bounds SharedStore states.
 	Store TokenStore
 }
 
@@ -167,8 +144,7 @@ type tsState struct {
 	replaced []*replaced // tokens replaced (or rejected), not yet revoked
 	late     []*Token    // tokens that arrived after Close: Close revokes them
 	seq      uint64      // of the newest entry
-
-	fleet *fleet // non-nil when the Store is a SharedStore (fleet_host.go)
+	fleet    *fleet      // non-nil when the Store is a SharedStore (fleet_host.go)
 
 	storeLock chan struct{} // one store write at a time
 	savedSeq  uint64        // the newest entry written (or deleted); under storeLock
@@ -231,9 +207,7 @@ func (c *Client) TokenSource(p TokenPolicy) (*TokenSource, error) {
 	if p.Store != nil {
 		st.key = c.storeKey()
 	}
-	ts := &TokenSource{c: c, policy: p, tsState: st}
-	ts.startFleet()
-	return ts, nil
+	return startFleet(&TokenSource{c: c, policy: p, tsState: st}), nil
 }
 
 // Token returns the current token, issuing one first if there is none that
