@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cryptofuse/cryptofuse-go"
+	"github.com/cryptofuse/cryptofuse-go/internal/benchserver"
 )
 
 // cannedTransport answers every request with a copy of resp, without a
@@ -71,7 +72,7 @@ func TestAllocsPerCall(t *testing.T) {
 	deadline, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 	revoke := cannedTransport{status: http.StatusOK}
-	token := cannedTransport{status: http.StatusOK, body: tokenAnswer}
+	token := cannedTransport{status: http.StatusOK, body: benchserver.TokenAnswer}
 	cases := []struct {
 		name   string
 		ctx    context.Context

@@ -3,6 +3,8 @@ package cryptofuse
 import (
 	"net/http"
 	"strings"
+
+	"github.com/cryptofuse/cryptofuse-go/internal/tokensyntax"
 )
 
 // BearerToken returns the bearer token that r carries in its Authorization
@@ -29,27 +31,8 @@ func BearerToken(r *http.Request) (string, bool) {
 		return "", false
 	}
 	token := strings.TrimLeft(rest, " ")
-	if !isB64Token(token) {
+	if !tokensyntax.IsB64Token(token) {
 		return "", false
 	}
 	return token, true
-}
-
-// isB64Token reports whether s is a b64token (RFC 6750 §2.1):
-// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
-func isB64Token(s string) bool {
-	body := strings.TrimRight(s, "=")
-	if body == "" {
-		return false
-	}
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		switch {
-		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
-		default:
-			return false
-		}
-	}
-	return true
 }

@@ -1,26 +1,21 @@
 package cryptofuse_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cryptofuse/cryptofuse-go"
+	"github.com/cryptofuse/cryptofuse-go/internal/benchserver"
 )
 
 // Benchmarks of Revoke and Token against a loopback server, each beside its
@@ -31,188 +26,18 @@ import (
 //	go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -col /impl bench.txt
 //
 // The server runs in a child process (this test binary, re-executed by
-// startServerProcess), so that allocs/op and B/op count the client alone.
+// benchserver.Start), so that allocs/op and B/op count the client alone.
 // conns/1000calls is the number of TCP connections the server accepted per
 // 1000 calls: with a pool that works it is near 0.
 
+// The client, the token and the server of the benchmarks, from
+// internal/benchserver (shared with the oauth2adapt module's benchmarks).
 const (
-	benchID     = "svc-id"
-	benchSecret = "s3cr3t-value"
-	benchToken  = "Gx3mPq9ZkR2vT7wYb1nC5dF8hJ0lAs"
-
-	// serverProcessEnv makes TestMain serve instead of running tests.
-	serverProcessEnv = "CRYPTOFUSE_BENCH_SERVER"
-
-	// tokenDelayEnv (a time.Duration) makes the child server wait that
-	// long before answering a token request, and then answer with a new
-	// access token each time, expiring in expiresInEnv seconds (default
-	// 36000). The across-refresh benchmark (tokensource_bench_test.go)
-	// sets both.
-	tokenDelayEnv = "CRYPTOFUSE_BENCH_TOKEN_DELAY"
-	expiresInEnv  = "CRYPTOFUSE_BENCH_EXPIRES_IN"
-
-	// benchCallers is how many goroutines the parallel benchmarks call
-	// from: RunParallel runs parallelism × GOMAXPROCS of them.
-	benchCallers = 64
+	benchID      = benchserver.ClientID
+	benchSecret  = benchserver.Secret
+	benchToken   = benchserver.Token
+	benchCallers = benchserver.Callers
 )
-
-// tokenAnswer is the child server's answer to every token request: a small
-// DOT-like token.
-const tokenAnswer = `{"access_token": "kR2vT7wYb1nC5dF8hJ0lAsGx3mPq9Z", "expires_in": 36000, "token_type": "Bearer", "scope": "read write"}`
-
-// serveProcess is the child's main: a minimal HTTP server answering like
-// DOT's two endpoints (its token endpoint slowly when tokenDelayEnv is set)
-// and like an API at GET /api/ (200 for any Bearer token, 401 without one),
-// and a second listener whose GET /connections tells how many TCP
-// connections the first one accepted. It prints "addr ctrl-addr" on
-// stdout, then serves until its stdin closes (the parent exited or is done).
-func serveProcess() int {
-	api, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	ctrl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	var conns atomic.Int64
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /o/revoke_token/", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header()["Content-Type"] = []string{"text/html; charset=utf-8"}
-		w.WriteHeader(http.StatusOK)
-	})
-	tokenBody := []byte(tokenAnswer)
-	if v := os.Getenv(tokenDelayEnv); v == "" {
-		mux.HandleFunc("POST /o/token/", func(w http.ResponseWriter, r *http.Request) {
-			_, _ = io.Copy(io.Discard, r.Body)
-			w.Header()["Content-Type"] = []string{"application/json"}
-			_, _ = w.Write(tokenBody)
-		})
-	} else {
-		delay, err := time.ParseDuration(v)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		expiresIn := os.Getenv(expiresInEnv)
-		if expiresIn == "" {
-			expiresIn = "36000"
-		}
-		var issued atomic.Int64
-		mux.HandleFunc("POST /o/token/", func(w http.ResponseWriter, r *http.Request) {
-			_, _ = io.Copy(io.Discard, r.Body)
-			select {
-			case <-time.After(delay):
-			case <-r.Context().Done():
-				return
-			}
-			w.Header()["Content-Type"] = []string{"application/json"}
-			_, _ = fmt.Fprintf(w, `{"access_token": "kR2vT7wYb1nC5dF8hJ0l%010d", "expires_in": %s, "token_type": "Bearer", "scope": "read write"}`, issued.Add(1), expiresIn)
-		})
-	}
-	apiBody := []byte(`{"ok": true}`)
-	mux.HandleFunc("GET /api/", func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
-			w.Header()["WWW-Authenticate"] = []string{"Bearer"}
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		w.Header()["Content-Type"] = []string{"application/json"}
-		_, _ = w.Write(apiBody)
-	})
-	apiSrv := &http.Server{
-		Handler: mux,
-		ConnState: func(_ net.Conn, s http.ConnState) {
-			if s == http.StateNew {
-				conns.Add(1)
-			}
-		},
-	}
-	ctrlSrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = io.WriteString(w, strconv.FormatInt(conns.Load(), 10))
-	})}
-	go func() { _ = apiSrv.Serve(api) }()
-	go func() { _ = ctrlSrv.Serve(ctrl) }()
-	fmt.Printf("%s %s\n", api.Addr(), ctrl.Addr())
-	_, _ = io.Copy(io.Discard, os.Stdin)
-	return 0
-}
-
-// serverProcess is a running child server.
-type serverProcess struct {
-	baseURL string // "http://127.0.0.1:port"
-	ctrlURL string
-	ctrl    *http.Client
-}
-
-// startServerProcess re-executes the test binary as a server (see
-// serveProcess) and stops it when tb ends. env ("NAME=value") is added to
-// the child's environment.
-func startServerProcess(tb testing.TB, env ...string) *serverProcess {
-	tb.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(append(os.Environ(), serverProcessEnv+"=1"), env...)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		_ = stdin.Close() // the child exits when its stdin closes
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		tb.Fatalf("server process: reading its address: %v", err)
-	}
-	var api, ctrl string
-	if _, err := fmt.Sscan(line, &api, &ctrl); err != nil {
-		tb.Fatalf("server process: got %q, want two addresses: %v", line, err)
-	}
-	sp := &serverProcess{
-		baseURL: "http://" + api,
-		ctrlURL: "http://" + ctrl + "/connections",
-		ctrl:    &http.Client{Transport: &http.Transport{}},
-	}
-	tb.Cleanup(sp.ctrl.CloseIdleConnections)
-	return sp
-}
-
-// connections returns how many TCP connections the server has accepted.
-func (sp *serverProcess) connections(tb testing.TB) int64 {
-	tb.Helper()
-	resp, err := sp.ctrl.Get(sp.ctrlURL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return n
-}
 
 // floor is the least a hand-written client must do for the same calls: POST
 // the form with a precomputed Basic header, read the body, close it, and for
@@ -364,7 +189,7 @@ func BenchmarkToken(b *testing.B) { runBenchCalls(b, tokenCalls) }
 //   - ctx=deadline: one context with a deadline, shared by every call, as a
 //     caller that sets its own deadline passes. Both pay the same for it.
 func runBenchCalls(b *testing.B, calls []benchCall) {
-	sp := startServerProcess(b)
+	sp := benchserver.Start(b)
 	deadline, cancel := context.WithTimeout(context.Background(), time.Hour)
 	b.Cleanup(cancel)
 	contexts := []struct {
@@ -378,7 +203,7 @@ func runBenchCalls(b *testing.B, calls []benchCall) {
 		for _, mode := range []string{"serial", "parallel"} {
 			for _, bc := range calls {
 				b.Run("ctx="+cx.name+"/mode="+mode+"/impl="+bc.impl, func(b *testing.B) {
-					benchOne(b, sp, bc.make(b, sp.baseURL), cx.ctx, mode == "parallel")
+					benchOne(b, sp, bc.make(b, sp.BaseURL), cx.ctx, mode == "parallel")
 				})
 			}
 		}
@@ -387,8 +212,8 @@ func runBenchCalls(b *testing.B, calls []benchCall) {
 
 // benchOne runs call in a benchmark loop, serially or from benchCallers
 // goroutines, and reports the connections the server accepted.
-func benchOne(b *testing.B, sp *serverProcess, call func(context.Context) error, ctx context.Context, parallel bool) {
-	before := sp.connections(b)
+func benchOne(b *testing.B, sp *benchserver.Process, call func(context.Context) error, ctx context.Context, parallel bool) {
+	before := sp.Connections(b)
 	b.ReportAllocs()
 	if parallel {
 		b.SetParallelism(max(1, benchCallers/runtime.GOMAXPROCS(0)))
@@ -409,6 +234,6 @@ func benchOne(b *testing.B, sp *serverProcess, call func(context.Context) error,
 			}
 		}
 	}
-	after := sp.connections(b)
+	after := sp.Connections(b)
 	b.ReportMetric(float64(after-before)*1000/float64(b.N), "conns/1000calls")
 }

@@ -28,10 +28,15 @@ type Client struct {
 
 	// Header values computed once in NewClient and shared, read-only, by
 	// every request.
-	authorization []string // "Basic " + base64(enc(id) ":" enc(secret))
-	userAgent     []string
+	// secret holds what the credentials give: behind a pointer, so that
+	// even fmt's bad-verb path (%p of a Client value, which bypasses
+	// Format) prints an address, not the credentials.
+	secret    *clientCreds
+	userAgent []string
 
 	tokenForm string // the client_credentials request body
+
+	introspectURL string // the introspection endpoint (RFC 7662 §2.1)
 
 	hc *http.Client
 	// boundCalls makes send apply the call timeout to a ctx without a
@@ -43,11 +48,7 @@ type Client struct {
 	issueFirst bool         // RotateToken's order
 	clock      clock        // time, randomness and the call timeout
 	hooks      Hooks        // WithHooks; nil fields are skipped
-
-	// redact holds the client secret and the base64 text of the Basic
-	// credentials (clientSecrets in scrub.go), for the scrubber that cleans
-	// server and transport text before it reaches an error or a log line.
-	redact []string
+	server     serverAddr   // the endpoints' host and port, for AttemptEvent
 
 	// The store identity of sealParams (seal.go): the key of this client's
 	// records, the scope set they name, and the AEAD that seals them
@@ -108,11 +109,15 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		issueFirst: cfg.issueFirst,
 		clock:      cfg.clock,
 		hooks:      cfg.hooks,
+		server:     serverOf(base),
 	}
 
 	creds := wire.BasicCredentials(clientID, clientSecret) // RFC 6749 §2.3.1
-	c.authorization = []string{"Basic " + creds}
-	c.redact = clientSecrets(clientID, clientSecret)
+	c.secret = &clientCreds{
+		authorization: []string{"Basic " + creds},
+		redact:        clientSecrets(clientID, clientSecret),
+	}
+	c.introspectURL = base + "/o/introspect/"
 	c.sealKeyName, c.sealScope, c.seal, err = sealParams(base, clientID, clientSecret, cfg.scopes)
 	if err != nil {
 		return nil, err
@@ -211,4 +216,13 @@ func tokenForm(scopes []string) string {
 // them.
 func (c Client) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "cryptofuse.Client{BaseURL:%q, ClientID:%q, ClientSecret:%s}", c.baseURL, c.clientID, redacted)
+}
+
+// clientCreds is what a Client derives from its credentials.
+type clientCreds struct {
+	authorization []string // "Basic " + base64(enc(id) ":" enc(secret))
+	// redact holds the client secret and the base64 text of the Basic
+	// credentials (clientSecrets in scrub.go), for the scrubber that cleans
+	// server and transport text before it reaches an error or a log line.
+	redact []string
 }

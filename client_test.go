@@ -158,11 +158,11 @@ func TestNewClient_BasicAuthEncoding(t *testing.T) {
 			t.Parallel()
 			c, err := NewClient(tc.id, tc.secret)
 			require.NoError(t, err)
-			require.Len(t, c.authorization, 1)
+			require.Len(t, c.secret.authorization, 1)
 			if tc.wantHeader != "" {
-				assert.Equal(t, tc.wantHeader, c.authorization[0])
+				assert.Equal(t, tc.wantHeader, c.secret.authorization[0])
 			}
-			id, secret := decodeBasic(t, c.authorization[0])
+			id, secret := decodeBasic(t, c.secret.authorization[0])
 			assert.Equal(t, tc.id, id, "client id after the server's decoding")
 			assert.Equal(t, tc.secret, secret, "client secret after the server's decoding")
 		})

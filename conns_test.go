@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cryptofuse/cryptofuse-go"
+	"github.com/cryptofuse/cryptofuse-go/internal/benchserver"
 )
 
 // TestConnectionsUnderConcurrentCallers counts the TCP connections that
@@ -36,14 +37,14 @@ func TestConnectionsUnderConcurrentCallers(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			sp := startServerProcess(t)
-			c, err := cryptofuse.NewClient(benchID, benchSecret, append(tc.opts, cryptofuse.WithBaseURL(sp.baseURL))...)
+			sp := benchserver.Start(t)
+			c, err := cryptofuse.NewClient(benchID, benchSecret, append(tc.opts, cryptofuse.WithBaseURL(sp.BaseURL))...)
 			if err != nil {
 				t.Fatal(err)
 			}
-			before := sp.connections(t)
+			before := sp.Connections(t)
 			failed := revokeConcurrently(c, benchCallers, calls)
-			conns := sp.connections(t) - before
+			conns := sp.Connections(t) - before
 			if failed != 0 {
 				t.Errorf("got %d failed revokes of %d, want 0", failed, calls)
 			}

@@ -42,6 +42,22 @@ var ErrEmptyToken error = &plainError{msg: "empty token"}
 // wrong, never what the token is: errors.Is(err, ErrMalformedToken).
 var ErrMalformedToken error = &plainError{msg: "malformed token"}
 
+// ErrStillActive is wrapped by the error [Client.RevokeAndVerify] returns
+// when the server answered 2xx to the revocation (RFC 7009 §2.2) but its
+// introspection endpoint still reports the token active (RFC 7662 §2.2):
+// the revocation did not take. django-oauth-toolkit 3.x does this for a
+// token issued to another client (RFC 7009 §2.1). Test for it with
+// errors.Is(err, ErrStillActive).
+var ErrStillActive error = &bareError{msg: "token still active after revocation"}
+
+// ErrNotVerified is wrapped by the error of [Client.RevokeAndVerify] when the
+// revocation was answered 2xx but the check that followed (introspection,
+// RFC 7662) failed, so the token's state is not known: errors.Is(err,
+// ErrNotVerified) tells it from a failed revocation, and errors.As still
+// finds the check's own error (an [*Error] with Op "introspect", or a
+// transport error).
+var ErrNotVerified error = &bareError{msg: "revocation not verified"}
+
 // malformedError is a token refused with ErrMalformedToken, with the reason.
 type malformedError struct{ reason string }
 
@@ -109,12 +125,18 @@ func (e *bareError) Error() string   { return prefix + e.msg }
 // a usable token (cut off, too large, not JSON, or an error in disguise). The
 // server's text in it is sanitized (no control characters, bounded length)
 // and scrubbed of the client secret and of the tokens the call sent or
-// received; Error() never includes the raw body.
+// received (a value shorter than 4 characters only where it stands as a
+// word of its own: a token "x" is not cut out of "x509"); Error() never
+// includes the raw body. Scrubbing changes text, not what an error is:
+// errors.Is and the retry decision see every cause, and errors.As every
+// cause but one whose own text holds a secret (a cause that echoes the
+// token, such as a *url.Error quoting a malformed status line): handing
+// that one out would hand out the secret with it.
 //
 // Use [errors.Is] with the sentinels ([ErrInvalidClient] and the others) to
 // test Code, and [errors.As] to read the fields.
 type Error struct {
-	Op          string // "revoke" or "token"
+	Op          string // "revoke", "token" or "introspect"
 	StatusCode  int
 	Code        string // RFC 6749 error code; "" when the body was not RFC 6749 JSON
 	Description string
@@ -174,14 +196,19 @@ func (e *Error) Unwrap() error { return e.err }
 // a response arrived (a refused dial, a reset connection, a TLS failure, a
 // timeout, a malformed status line or header). Its message is the
 // transport's text, scrubbed of every secret (net/http quotes the server's
-// bytes); Unwrap gives the transport's error itself (a *url.Error), so
-// errors.Is(err, context.DeadlineExceeded) and errors.As(err,
-// new(*net.OpError)) work.
+// bytes). Scrubbing changes the text, never what the error is: the retry
+// decision is made on the transport's error itself (cause), and Unwrap gives
+// it, or, when its text held a secret, a wrapper with the scrubbed text
+// through which errors.Is and errors.As still see it (internal/scrub.Wrap),
+// so errors.Is(err, context.DeadlineExceeded) and errors.As(err,
+// new(*net.OpError)) work, and a TLS certificate failure unwraps to its
+// x509 error.
 type connError struct {
 	op       string
 	attempts int
-	err      error
-	text     string // err.Error(), scrubbed
+	err      error  // what Unwrap gives: cause, its text scrubbed
+	cause    error  // the transport's error itself: for the retry decision only, never shown
+	text     string // err.Error()
 }
 
 func (e *connError) Error() string { return prefix + e.message() }

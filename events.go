@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -40,7 +43,8 @@ type Hooks struct {
 	// Store is called after each call a TokenSource makes to its store.
 	Store func(StoreEvent)
 	// Invalidated is called when a TokenSource marks a token rejected (a
-	// 401, or [TokenSource.Invalidate]).
+	// 401, a 403 for a token introspection found inactive under
+	// TokenPolicy.Introspect403, or [TokenSource.Invalidate]).
 	Invalidated func(InvalidateEvent)
 	// Revoked is called after each revocation a TokenSource makes of a
 	// token it replaced, rejected or held at Close, with its outcome.
@@ -56,6 +60,9 @@ type AttemptEvent struct {
 	Op string
 	// Method is the HTTP method, always "POST".
 	Method string
+	// URL is the endpoint's URL. It never holds credentials or a query:
+	// NewClient refuses a base URL with either.
+	URL string
 	// ServerAddress and ServerPort are the endpoint's host and port (the
 	// scheme's default when the URL names none).
 	ServerAddress string
@@ -68,13 +75,22 @@ type AttemptEvent struct {
 	// Start is when the attempt began, and Duration how long it took.
 	Start    time.Time
 	Duration time.Duration
-	// Err is the attempt's error; nil when it succeeded.
+	// Err is the attempt's error; nil when it succeeded. An attempt is
+	// judged by its HTTP exchange: a 2xx answer read in full has no Err
+	// even when the call then refuses its token JSON (RFC 6749 §5.1) and
+	// returns an error (no attempt follows then). Otherwise Err is the error
+	// the call returns when no attempt follows, and the call completes it
+	// (with the number of attempts) after the hook returns: read it in the
+	// hook, do not hand it to another goroutine.
 	Err error
-	// Retry reports whether another attempt follows, after RetryIn.
+	// Retry reports that the call retries after RetryIn. The wait may
+	// still be cut short by the call's ctx, and then no attempt follows.
 	Retry   bool
 	RetryIn time.Duration
-	// GaveUp says why no attempt follows a failed one ("not retryable",
-	// "attempts exhausted", "context done", ...); "" otherwise.
+	// GaveUp says why no attempt follows a failed one: "not retryable",
+	// "attempts exhausted", "context done", "wait would pass the
+	// deadline" or "Retry-After exceeds MaxDelay"; "" after a success or
+	// with Retry.
 	GaveUp string
 }
 
@@ -88,7 +104,7 @@ const (
 	ReasonExpired  TokenReason = "expired"        // the token had expired
 	ReasonMaxAge   TokenReason = "max_age"        // the token reached TokenPolicy.MaxAge
 	ReasonRotate   TokenReason = "rotate"         // TokenSource.Rotate
-	ReasonRejected TokenReason = "rejected"       // the server rejected the token (401, Invalidate)
+	ReasonRejected TokenReason = "rejected"       // the server rejected the token (401, 403 found dead, Invalidate)
 	ReasonStore    TokenReason = "store"          // loaded from the store, not issued
 	ReasonFleet    TokenReason = "fleet"          // another instance of the fleet issued it
 )
@@ -145,7 +161,7 @@ type InvalidateEvent struct {
 type RevokeEvent struct {
 	ClientID    string
 	Fingerprint string
-	When        string // "revoke_after", "close" or "rejected"
+	When        string // "revoke_after" or "close"
 	Err         error  // nil when the server answered 2xx
 }
 
@@ -166,4 +182,61 @@ func WithHooks(h Hooks) Option {
 func Fingerprint(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:6])
+}
+
+// serverAddr is the host and port of a Client's endpoints, as
+// [AttemptEvent] reports them. NewClient computes it once.
+type serverAddr struct {
+	host string
+	port int
+}
+
+// serverOf returns the host (without an IPv6 literal's brackets) and port
+// of base, a URL parseBaseURL accepted; the port is the scheme's default
+// when base names none.
+func serverOf(base string) serverAddr {
+	u, err := url.Parse(base)
+	if err != nil {
+		return serverAddr{}
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		port = 443
+		if u.Scheme == "http" {
+			port = 80
+		}
+	}
+	return serverAddr{host: u.Hostname(), port: port}
+}
+
+// emitAttempt calls the Attempt hook with attempt n of k: its status,
+// start, duration and error, and what follows it, as send decided (a wait
+// >= 0 before the next attempt, or the reason to stop). send calls it
+// outside every lock, and only when the hook is set.
+func (c *Client) emitAttempt(ctx context.Context, k *call, n, status int, start time.Time, took time.Duration, err error, wait time.Duration, stop string) {
+	ev := AttemptEvent{
+		Context:       ctx,
+		Op:            k.op,
+		Method:        "POST",
+		URL:           k.endpoint,
+		ServerAddress: c.server.host,
+		ServerPort:    c.server.port,
+		Attempt:       n,
+		StatusCode:    status,
+		Start:         start,
+		Duration:      took,
+		Err:           err,
+	}
+	if err != nil {
+		var e *Error
+		if status == 0 && errors.As(err, &e) {
+			ev.StatusCode = e.StatusCode // a 2xx whose body was unusable
+		}
+		if wait >= 0 {
+			ev.Retry, ev.RetryIn = true, wait
+		} else {
+			ev.GaveUp = stop
+		}
+	}
+	c.hooks.Attempt(ev)
 }

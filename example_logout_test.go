@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"testing"
 	"time"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
@@ -60,4 +61,29 @@ func ExampleBearerToken() {
 	// Output:
 	// 204 active: false
 	// 401 active: false
+}
+
+// TestLogout is the README's test of the logout handler, word for word: a
+// test of your own code against cryptofusetest, with no server to run.
+func TestLogout(t *testing.T) {
+	srv := cryptofusetest.NewServer("svc", "svc-secret")
+	t.Cleanup(srv.Close)
+	var err error
+	c, err = cryptofuse.NewClient("svc", "svc-secret", cryptofuse.WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	token := srv.IssueToken("svc", "") // a token, as if a user had logged in
+	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	w := httptest.NewRecorder()
+	logout(w, r)
+
+	if w.Code != http.StatusNoContent {
+		t.Errorf("status: got %d, want %d", w.Code, http.StatusNoContent)
+	}
+	if srv.Active(token) {
+		t.Error("token still active after logout")
+	}
 }

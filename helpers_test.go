@@ -526,7 +526,7 @@ func fuzzClient(t testing.TB) *Client {
 // could be echoed back: raw, form-encoded, and the Basic credentials (which
 // are base64).
 func forbidden(c *Client, tokens ...string) []string {
-	forms := []string{fuzzSecret, url.QueryEscape(fuzzSecret), strings.TrimPrefix(c.authorization[0], "Basic ")}
+	forms := []string{fuzzSecret, url.QueryEscape(fuzzSecret), strings.TrimPrefix(c.secret.authorization[0], "Basic ")}
 	for _, tok := range tokens {
 		forms = append(forms, tok, url.QueryEscape(tok))
 	}
@@ -541,8 +541,8 @@ func echoes(c *Client, token string) []string {
 	return []string{
 		fuzzSecret,
 		url.QueryEscape(fuzzSecret),
-		c.authorization[0],
-		"Authorization: " + c.authorization[0] + " token=" + url.QueryEscape(token) + "&token_type_hint=access_token",
+		c.secret.authorization[0],
+		"Authorization: " + c.secret.authorization[0] + " token=" + url.QueryEscape(token) + "&token_type_hint=access_token",
 		token,
 		url.QueryEscape(token),
 		base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(testID) + ":" + url.QueryEscape(fuzzSecret))),

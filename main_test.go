@@ -3,14 +3,16 @@ package cryptofuse_test
 import (
 	"os"
 	"testing"
+
+	"github.com/cryptofuse/cryptofuse-go/internal/benchserver"
 )
 
-// TestMain runs the tests, or, in a child process that startServerProcess
-// (bench_test.go) started, serves the benchmarks' and the connection test's
+// TestMain runs the tests, or, in a child process that benchserver.Start
+// started for the benchmarks and the connection test, serves their
 // loopback server instead.
 func TestMain(m *testing.M) {
-	if os.Getenv(serverProcessEnv) == "1" {
-		os.Exit(serveProcess())
+	if benchserver.Child() {
+		os.Exit(benchserver.Serve())
 	}
 	os.Exit(m.Run())
 }

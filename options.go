@@ -15,7 +15,7 @@ const DefaultBaseURL = "https://api.cryptofuse.io"
 
 // Version is the version of this SDK. It is part of the default User-Agent,
 // "cryptofuse-go/" + Version.
-const Version = "0.2.0"
+const Version = "0.3.0"
 
 // DefaultTimeout bounds a call whose context has no deadline, when the
 // *http.Client in use has no Timeout of its own (the default client has none;

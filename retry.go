@@ -35,7 +35,9 @@ import (
 //     the server may have issued a token whose answer was lost, and a retry
 //     would leave that token alive, unseen and unrevocable, until it expires.
 //     The caller, who knows whether that matters, may retry such a failure.
-//   - Neither retries any other 4xx, a 429 that carries an RFC 6749 §5.2
+//   - Introspect retries what Revoke retries: it changes nothing on the
+//     server (RFC 7662 §2.1).
+//   - None retries any other 4xx, a 429 that carries an RFC 6749 §5.2
 //     error code (invalid_request, invalid_client and the others), a
 //     redirect, or a TLS certificate failure: another attempt gets the same
 //     answer.
@@ -125,19 +127,19 @@ func retryable(op string, err error) (retry, honourRetryAfter bool) {
 		case http.StatusServiceUnavailable:
 			return true, true
 		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
-			return op == opRevoke, false
+			return op != opToken, false
 		}
 		return false, false
 	}
 	var ce *connError
-	if !errors.As(err, &ce) || certificateError(ce.err) {
+	if !errors.As(err, &ce) || certificateError(ce.cause) {
 		return false, false
 	}
-	if op == opRevoke {
-		return true, false
+	if op != opToken {
+		return true, false // revoke and introspect are idempotent
 	}
 	var oe *net.OpError
-	return errors.As(ce.err, &oe) && (oe.Op == "dial" || oe.Op == "proxyconnect"), false
+	return errors.As(ce.cause, &oe) && (oe.Op == "dial" || oe.Op == "proxyconnect"), false
 }
 
 // verdictCodes are the error codes of RFC 6749 §5.2 and RFC 7009 §2.2.1 that

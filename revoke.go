@@ -27,8 +27,9 @@ const (
 // for another client's token: django-oauth-toolkit 3.x answers 200 and leaves
 // that token valid (RFC 7009 §2.1 has the server check that the token was
 // issued to the client revoking it), where 1.7.0 revokes it. To know that a
-// token is dead, ask the server's introspection endpoint (RFC 7662), as
-// "cryptofuse revoke -verify" does.
+// token is dead, use [Client.RevokeAndVerify], which asks the server's
+// introspection endpoint (RFC 7662) afterwards, as "cryptofuse revoke
+// -verify" does.
 //
 // A logout that holds a refresh token should revoke it, with
 // [RefreshTokenHint]: that revokes its access token too, on every server

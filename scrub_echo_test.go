@@ -3,23 +3,22 @@ package cryptofuse
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cryptofuse/cryptofuse-go/internal/scrub/scrubtest"
 )
 
 // A server, a gateway or net/http itself may echo the
@@ -36,79 +35,6 @@ const echoID = "cf-echo-client"
 var echoPairs = []struct{ name, secret, token string }{
 	{"special characters", `Zq9X-s3cr&t/é<>+:%😀"\'=`, `Tk7W-tok/é&<>+😀"\=.~`},
 	{"invalid UTF-8", "Zq9X-s3cr\xffet\xfe\xfd", "Tk7W-tok\xfe\xffen"},
-}
-
-// echoForms are the forms in which a server may echo s, each built by the
-// encoder that writes it, not by the scrubber's rules.
-func echoForms(s string) map[string]string {
-	goJSON := func(s string, escapeHTML bool) string {
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(escapeHTML)
-		_ = enc.Encode(s)
-		out := strings.TrimSpace(b.String())
-		return out[1 : len(out)-1]
-	}
-	return map[string]string{
-		"raw":                    s,
-		"lenient UTF-8":          strings.ToValidUTF8(s, "\uFFFD"),
-		"form-encoded":           url.QueryEscape(s),
-		"path-escaped":           url.PathEscape(s),
-		"Go JSON":                goJSON(s, true),
-		"Go JSON without HTML":   goJSON(s, false),
-		"Python JSON":            pythonJSON(s, "%04x", false),
-		"Python JSON upper hex":  pythonJSON(s, "%04X", false),
-		"PHP JSON":               pythonJSON(s, "%04x", true),
-		"HTML":                   html.EscapeString(s),
-		"Go quoted":              unquoted(strconv.Quote(s)),
-		"Go quoted JSON":         unquoted(strconv.Quote(pythonJSON(s, "%04x", true))),
-		"JSON of form-encoded":   goJSON(url.QueryEscape(s), true),
-		"Go quoted form-encoded": unquoted(strconv.Quote(url.QueryEscape(s))),
-	}
-}
-
-// unquoted drops the quotes around a quoted string, as net/http's errors
-// show the server's bytes between quotes of their own.
-func unquoted(q string) string { return q[1 : len(q)-1] }
-
-// pythonJSON is what Python's json.dumps(s) writes between the quotes with
-// ensure_ascii (the default), after decoding s as UTF-8 with
-// errors="replace": every rune outside printable ASCII as \uXXXX, beyond
-// U+FFFF as a surrogate pair. slash adds PHP's "\/".
-func pythonJSON(s, hexFormat string, slash bool) string {
-	var b strings.Builder
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '/' && slash:
-			b.WriteString(`\/`)
-		case r >= 0x20 && r < 0x7f:
-			b.WriteRune(r)
-		case r > 0xffff:
-			r -= 0x10000
-			fmt.Fprintf(&b, `\u`+hexFormat+`\u`+hexFormat, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
-		default:
-			fmt.Fprintf(&b, `\u`+hexFormat, r)
-		}
-	}
-	return b.String()
-}
-
-// basicForms are the base64 texts of both Basic credentials, as a server
-// that echoes the Authorization header, or re-encodes the pair, shows them.
-func basicForms(id, secret string) map[string]string {
-	enc := url.QueryEscape(id) + ":" + url.QueryEscape(secret)
-	raw := id + ":" + secret
-	return map[string]string{
-		"base64 of the sent pair":          base64.StdEncoding.EncodeToString([]byte(enc)),
-		"base64 of the raw pair":           base64.StdEncoding.EncodeToString([]byte(raw)),
-		"base64url of the raw pair":        base64.URLEncoding.EncodeToString([]byte(raw)),
-		"JSON of base64 of the raw pair":   pythonJSON(base64.StdEncoding.EncodeToString([]byte(raw)), "%04x", true),
-		"Basic header with the sent pair":  "Basic " + base64.StdEncoding.EncodeToString([]byte(enc)),
-		"base64 of the sent pair, no pads": base64.RawStdEncoding.EncodeToString([]byte(enc)),
-	}
 }
 
 // echoPath is one way an echo reaches an error: a server that answers
@@ -213,18 +139,18 @@ func TestScrubEchoedSecrets(t *testing.T) {
 		// What must never show: each marker, and the tail of each base64
 		// credential (its head encodes the public client id).
 		leaks := []string{"Zq9X", "Tk7W"}
-		for _, b := range basicForms(echoID, pair.secret) {
+		for _, b := range scrubtest.BasicForms(echoID, pair.secret) {
 			b = strings.TrimRight(b, "=")
 			leaks = append(leaks, b[len(b)/2:])
 		}
 		// Each echo form of the secret and token, and the base64 ones of
 		// the secret alone.
 		echoes := map[string]string{}
-		tokenForms := echoForms(pair.token)
-		for name, f := range echoForms(pair.secret) {
+		tokenForms := scrubtest.EchoForms(pair.token)
+		for name, f := range scrubtest.EchoForms(pair.secret) {
 			echoes[name] = "secret=" + f + "&token=" + tokenForms[name]
 		}
-		for name, f := range basicForms(echoID, pair.secret) {
+		for name, f := range scrubtest.BasicForms(echoID, pair.secret) {
 			echoes[name] = "Authorization=" + f
 		}
 		for _, p := range echoPaths {
@@ -283,6 +209,16 @@ func testEcho(t *testing.T, secret, token string, p echoPath, op, echo string, l
 	for i, e := 0, error(err); e != nil; i, e = i+1, errors.Unwrap(e) {
 		texts[fmt.Sprintf("Error() of cause %d (%T)", i, e)] = e.Error()
 	}
+	// What errors.As hands out shows no secret either (the transport's
+	// error keeps what it is, but not a text that holds a secret).
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		texts["errors.As *url.Error"] = ue.Error()
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		texts["errors.As net.Error"] = ne.Error()
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		texts["Code"], texts["Description"], texts["URI"] = e.Code, e.Description, e.URI
@@ -318,39 +254,4 @@ func abbrevEcho(s string) string {
 		return s[:600] + "…"
 	}
 	return s
-}
-
-// TestScrubForms pins the scrubber on each form by itself, with a secret
-// that has no marker to fall back on.
-func TestScrubForms(t *testing.T) {
-	const secret = "s3cr&t/é<+😀\"\\\xff"
-	c, err := NewClient(echoID, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	scrub := c.scrubber()
-	forms := echoForms(secret)
-	for name, b := range basicForms(echoID, secret) {
-		forms[name] = b
-	}
-	for name, f := range forms {
-		t.Run(name, func(t *testing.T) {
-			in := "before " + f + " after"
-			got := scrub(in)
-			want := "before " + redacted + " after"
-			// base64's padding and a Basic prefix are left, harmlessly.
-			got = strings.Replace(strings.Replace(got, redacted+"=", redacted, -1), "Basic "+redacted, redacted, 1)
-			got = strings.Replace(got, redacted+"=", redacted, -1)
-			if got != want {
-				t.Errorf("scrub(%q): got %q, want %q", in, got, want)
-			}
-		})
-	}
-	t.Run("text without a secret is kept", func(t *testing.T) {
-		for _, in := range []string{"", "plain", `a \u0026 b`, "100% &amp; \\", "s3cr&t/é<+", "%", "\\", "&#;", "&#x;"} {
-			if got := scrub(in); got != in {
-				t.Errorf("scrub(%q): got %q, want it unchanged", in, got)
-			}
-		}
-	})
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/cryptofuse/cryptofuse-go/internal/drain"
 )
 
 // Read caps. Every body read is bounded, and what is left over is drained up
@@ -21,19 +23,20 @@ const (
 	maxErrorBodySize = 64 << 10
 	// maxDrainSize is how much more is read and discarded before closing a
 	// body; past it the connection is closed rather than reused.
-	maxDrainSize = 256 << 10
+	maxDrainSize = drain.MaxSize
 	// maxDrainTime bounds the drain in time: a body that stalls (a 2xx
 	// revoke whose Content-Length never arrives) is closed after it, and
 	// its connection with it, rather than holding a call that has its
 	// answer. A body already buffered, or arriving at any usable speed, is
 	// drained well within it.
-	maxDrainTime = 100 * time.Millisecond
+	maxDrainTime = drain.MaxTime
 )
 
 // Operation names, as in [Error.Op].
 const (
-	opRevoke = "revoke"
-	opToken  = "token"
+	opRevoke     = "revoke"
+	opToken      = "token"
+	opIntrospect = "introspect"
 )
 
 // Header values shared by every request. They are never mutated.
@@ -42,7 +45,7 @@ var formContentType = []string{"application/x-www-form-urlencoded"}
 // call is one request that send makes: what to POST where, and what to do
 // with the answer.
 type call struct {
-	op       string // opRevoke or opToken
+	op       string // opRevoke, opToken or opIntrospect
 	endpoint string // the full URL
 	form     string // the form-encoded body
 	keepBody bool   // return the body of a 2xx answer
@@ -74,18 +77,28 @@ func (c *Client) send(ctx context.Context, k call) (int, []byte, error) {
 			defer cancel()
 		}
 	}
+	// The clock is read only for a logger or an Attempt hook: without
+	// them an attempt costs no clock read.
+	timed := c.logger != nil || c.hooks.Attempt != nil
 	for n := 1; ; n++ {
 		var start time.Time
-		if c.logger != nil {
+		if timed {
 			start = c.clock.now()
 		}
 		status, body, err := c.attempt(ctx, k)
+		var took time.Duration
+		if timed {
+			took = c.clock.now().Sub(start)
+		}
 		wait, stop := time.Duration(-1), ""
 		if err != nil {
 			wait, stop = c.retry.nextWait(ctx, &c.clock, k.op, n, err)
 		}
 		if c.logger != nil {
-			c.logAttempt(ctx, k.op, n, status, start, err, wait, stop)
+			c.logAttempt(ctx, k.op, n, status, took, err, wait, stop)
+		}
+		if c.hooks.Attempt != nil {
+			c.emitAttempt(ctx, &k, n, status, start, took, err, wait, stop)
 		}
 		if err == nil {
 			return status, body, nil
@@ -113,7 +126,7 @@ func (c *Client) attempt(ctx context.Context, k call) (int, []byte, error) {
 	if err != nil {
 		return 0, nil, &plainError{msg: k.op, err: err}
 	}
-	req.Header["Authorization"] = c.authorization
+	req.Header["Authorization"] = c.secret.authorization
 	req.Header["Content-Type"] = formContentType
 	req.Header["User-Agent"] = c.userAgent
 
@@ -122,7 +135,7 @@ func (c *Client) attempt(ctx context.Context, k call) (int, []byte, error) {
 		// The cause is a *url.Error naming the endpoint (no secret is in
 		// a URL), but net/http's text may quote the server's bytes (a
 		// malformed status line or header): it is scrubbed.
-		return 0, nil, c.connError(ctx, k, err)
+		return 0, nil, c.connError(k, err)
 	}
 	atEOF := false // the body was read to its end: nothing to drain
 	defer func() { drainAndClose(resp.Body, atEOF) }()
@@ -135,7 +148,8 @@ func (c *Client) attempt(ctx context.Context, k call) (int, []byte, error) {
 		if err != nil {
 			// A token may have been issued and its answer lost: the
 			// status tells the caller so.
-			return 0, nil, answerError(k.op, resp.StatusCode, "reading the response body: "+c.scrubber(k.sent)(err.Error()), readErr(ctx, err))
+			sc := c.scrubber(k.sent)
+			return 0, nil, answerError(k.op, resp.StatusCode, "reading the response body: "+sc(err.Error()), scrubbed(readErr(ctx, err), sc))
 		}
 		if len(body) > maxBodySize {
 			return 0, nil, answerError(k.op, resp.StatusCode, fmt.Sprintf("response body is larger than %d bytes", maxBodySize), nil)
@@ -150,39 +164,27 @@ func (c *Client) attempt(ctx context.Context, k call) (int, []byte, error) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodySize))
 	e := c.newError(k.op, resp, body, k.sent)
 	if err != nil {
-		e.err = readErr(ctx, err)
-		e.detail = joinDetail(e.detail, "reading the response body: "+c.scrubber(k.sent)(err.Error()))
+		sc := c.scrubber(k.sent)
+		e.err = scrubbed(readErr(ctx, err), sc)
+		e.detail = joinDetail(e.detail, "reading the response body: "+sc(err.Error()))
 	}
 	return resp.StatusCode, nil, e
 }
 
-// connError builds the *connError of an attempt that got no answer. When
-// the transport's text held a secret, the cause is replaced by its scrubbed
-// text too, so that no unwrapping can reach the secret; the context's error,
-// if it ended the attempt, stays reachable for errors.Is.
-func (c *Client) connError(ctx context.Context, k call, err error) *connError {
-	raw := err.Error()
-	text := c.scrubber(k.sent)(raw)
-	if text != raw {
-		err = &scrubbedError{text: text, ctx: ctx.Err()}
-	}
-	return &connError{op: k.op, err: err, text: text}
+// connError builds the *connError of an attempt that got no answer. Its
+// text is the transport's, scrubbed; what it is does not change: the retry
+// decision is made on the transport's error itself, and errors.Is and
+// errors.As see it through the scrubbed wrapper (scrubbed, in scrub.go).
+func (c *Client) connError(k call, err error) *connError {
+	shown := scrubbed(err, c.scrubber(k.sent))
+	return &connError{op: k.op, err: shown, cause: err, text: shown.Error()}
 }
-
-// scrubbedError stands in for a transport error whose text held a secret.
-type scrubbedError struct {
-	text string
-	ctx  error // the context's error, if any
-}
-
-func (e *scrubbedError) Error() string { return e.text }
-func (e *scrubbedError) Unwrap() error { return e.ctx }
 
 // logAttempt writes the debug line of one attempt: its outcome, how long it
 // took, and what follows (a wait before the next attempt, or why there is
 // none). Every error in this package is free of secrets by construction, so
 // its text may be logged.
-func (c *Client) logAttempt(ctx context.Context, op string, n, status int, start time.Time, err error, wait time.Duration, stop string) {
+func (c *Client) logAttempt(ctx context.Context, op string, n, status int, took time.Duration, err error, wait time.Duration, stop string) {
 	if !c.logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
@@ -191,7 +193,7 @@ func (c *Client) logAttempt(ctx context.Context, op string, n, status int, start
 		slog.String("op", op),
 		slog.Int("attempt", n),
 		slog.Int("status", status),
-		slog.Duration("duration", c.clock.now().Sub(start)),
+		slog.Duration("duration", took),
 	)
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
@@ -214,19 +216,15 @@ func readErr(ctx context.Context, err error) error {
 }
 
 // drainAndClose reads up to maxDrainSize of what is left of body, for at
-// most maxDrainTime, so the connection can be reused, and closes it. A body
-// known to be at its end (atEOF, or http.NoBody for an empty answer, which
-// is what django-oauth-toolkit's revoke answers with) is only closed:
-// draining it would cost allocations on every successful call.
-//
-// When the time is up, the timer closes the body while the drain may be
-// blocked in Read: net/http's response bodies allow that (HTTP/1 closes the
-// connection, HTTP/2 resets the stream) and the Read returns at once.
+// most maxDrainTime, so the connection can be reused, and closes it
+// (internal/drain, which every drain in the module uses). A body known to
+// be at its end (atEOF, or http.NoBody for an empty answer, which is what
+// django-oauth-toolkit's revoke answers with) is only closed: draining it
+// would cost allocations on every successful call.
 func drainAndClose(body io.ReadCloser, atEOF bool) {
-	if !atEOF && body != http.NoBody {
-		stop := time.AfterFunc(maxDrainTime, func() { _ = body.Close() })
-		_, _ = io.CopyN(io.Discard, body, maxDrainSize)
-		stop.Stop()
+	if atEOF {
+		_ = body.Close()
+		return
 	}
-	_ = body.Close()
+	drain.Close(body)
 }

@@ -17,7 +17,9 @@ import (
 // persist it with json.Marshal and load it with json.Unmarshal; that JSON
 // holds the token in clear. Any fmt formatting of a Token or a *Token (%v,
 // %+v, %#v, %s, …) and its slog value show the token as "[redacted]": only
-// tok.AccessToken, tok.RefreshToken or json.Marshal reveal it.
+// tok.AccessToken, tok.RefreshToken or json.Marshal reveal it. (The one
+// exception is fmt's bad-verb path: %p of a Token value, not a pointer,
+// bypasses Format and prints the fields. Format a *Token.)
 //
 // A Token is a plain value: it is safe for concurrent reads, and nothing in
 // this package mutates a Token it has returned.

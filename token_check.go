@@ -5,24 +5,15 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-)
 
-// authSchemes are the HTTP authentication schemes that checkToken refuses
-// in front of a token: IANA's HTTP Authentication Scheme Registry (RFC 9110
-// §16.4), plus schemes in common use outside it (MAC from
-// draft-ietf-oauth-v2-http-mac, NTLM, and the "Token" and "JWT" of Django
-// REST framework's token and JWT packages). A token copied from an
-// Authorization header starts with one of them and a space.
-var authSchemes = []string{
-	"Basic", "Bearer", "Concealed", "Digest", "DPoP", "GNAP", "HOBA", "Mutual",
-	"Negotiate", "OAuth", "PrivateToken", "SCRAM-SHA-1", "SCRAM-SHA-256", "vapid",
-	"MAC", "NTLM", "Token", "JWT",
-}
+	"github.com/cryptofuse/cryptofuse-go/internal/tokensyntax"
+)
 
 // checkToken returns ErrEmptyToken for "", and an error wrapping
 // ErrMalformedToken for what plainly is not a token:
 //
-//   - a known authentication scheme (authSchemes, in any case) followed by
+//   - a known authentication scheme (internal/tokensyntax: IANA's registry
+//     and schemes in common use, in any case) followed by
 //     white space, as in "Bearer abc" or "bearer\u00a0abc", or the header
 //     name "Authorization:" in front;
 //   - white space at either end: unicode.IsSpace (a space, a tab, a newline,
@@ -52,13 +43,11 @@ func checkToken(token string) error {
 	}
 	if i := strings.IndexFunc(token, unicode.IsSpace); i > 0 {
 		word := token[:i]
-		if strings.EqualFold(word, "Authorization:") {
+		if strings.EqualFold(word, tokensyntax.HeaderName) {
 			return &malformedError{reason: `it starts with "Authorization:"; pass the token alone, without the header name and scheme`}
 		}
-		for _, scheme := range authSchemes {
-			if strings.EqualFold(word, scheme) {
-				return &malformedError{reason: fmt.Sprintf("it starts with the authentication scheme %q and a space; pass the token without it", scheme)}
-			}
+		if scheme, ok := tokensyntax.Scheme(word); ok {
+			return &malformedError{reason: fmt.Sprintf("it starts with the authentication scheme %q and a space; pass the token without it", scheme)}
 		}
 	}
 	return nil

@@ -81,15 +81,15 @@ func (ts TokenSource) Format(f fmt.State, verb rune) {
 }
 
 // Format implements [fmt.Formatter]. Every verb prints the durations, the
-// flag and the Store's type, never the Store itself, whose fields (a
+// flags and the Store's type, never the Store itself, whose fields (a
 // connection string, say) may hold a credential.
 func (p TokenPolicy) Format(f fmt.State, verb rune) {
 	store := "nil"
 	if p.Store != nil {
 		store = fmt.Sprintf("%T", p.Store)
 	}
-	fmt.Fprintf(f, "cryptofuse.TokenPolicy{RefreshBefore:%v, MaxAge:%v, RevokeAfter:%v, RevokeOnClose:%t, Store:%s}",
-		p.RefreshBefore, p.MaxAge, p.RevokeAfter, p.RevokeOnClose, store)
+	fmt.Fprintf(f, "cryptofuse.TokenPolicy{RefreshBefore:%v, MaxAge:%v, RevokeAfter:%v, RevokeOnClose:%t, Store:%s, Introspect403:%t}",
+		p.RefreshBefore, p.MaxAge, p.RevokeAfter, p.RevokeOnClose, store, p.Introspect403)
 }
 
 // LogValue implements [slog.LogValuer]: a TokenSource logged with any

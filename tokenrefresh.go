@@ -72,7 +72,7 @@ func (ts *TokenSource) fly(f *flight, reason TokenReason, loadStore bool) {
 		ts.mu.Unlock()
 		close(f.done)
 		ts.c.logWarn(ts.ctx, "cryptofuse: token refresh failed", err,
-			slog.String("reason", reasonText(reason)), slog.Int("failures", n), slog.Duration("next_try_in", wait))
+			slog.String("reason", string(reason)), slog.Int("failures", n), slog.Duration("next_try_in", wait))
 		if h := ts.c.hooks.RefreshFailed; h != nil {
 			ts.bgHook("RefreshFailed", func() {
 				h(RefreshFailedEvent{ClientID: ts.c.clientID, Reason: reason, Err: err, Failures: n, NextTry: wait})
@@ -101,7 +101,7 @@ func (ts *TokenSource) fly(f *flight, reason TokenReason, loadStore bool) {
 	if f.stored {
 		msg = "cryptofuse: token loaded from the store"
 	}
-	ts.c.logDebug(ts.ctx, msg, slog.String("reason", reasonText(reason)), slog.Bool("from_store", f.stored),
+	ts.c.logDebug(ts.ctx, msg, slog.String("reason", string(reason)), slog.Bool("from_store", f.stored),
 		slog.Int64("expires_in", tok.ExpiresIn), slog.String("token", e.fp))
 	if h := ts.c.hooks.TokenObtained; h != nil {
 		ts.bgHook("TokenObtained", func() {
@@ -136,21 +136,6 @@ func reasonFor(e *entry, valid, rotate bool) TokenReason {
 // valid reports whether e may still be used at now.
 func (e *entry) valid(now time.Time) bool {
 	return !e.rejected.Load() && (e.expiry.IsZero() || now.Before(e.expiry))
-}
-
-// reasonText is how the log names a reason; it predates [TokenReason].
-func reasonText(r TokenReason) string {
-	switch r {
-	case ReasonFirst:
-		return "first token"
-	case ReasonRefresh:
-		return "refresh window"
-	case ReasonMaxAge:
-		return "max age"
-	case ReasonRejected:
-		return "invalidated"
-	}
-	return string(r)
 }
 
 // backoff is the wait after the nth failed refresh in a row (or the nth

@@ -59,6 +59,18 @@ type TokenPolicy struct {
 	// Over a [SharedStore] ([DirStore] is one), the instances sharing it
 	// keep one token as a fleet, within the bounds SharedStore states.
 	Store TokenStore
+	// Introspect403 makes the [TokenSource.Transport] tell a dead token from
+	// a permission denial on a 403 Forbidden from the client's origin, as
+	// django-oauth-toolkit's own views (ProtectedResourceView) answer a
+	// revoked or expired token where RFC 6750 §3.1 says 401: it asks the
+	// server about the token it sent ([Client.Introspect], RFC 7662), at
+	// most once per token, and when the server reports it inactive treats
+	// the 403 as a 401 (the token is rejected, and the request replayed once
+	// with a new token when it can be). A 403 for an active token (a real
+	// permission denial), or one the server cannot check, is returned as it
+	// is and mints nothing. Off by default: it costs an introspection on the
+	// first 403 each token meets.
+	Introspect403 bool
 }
 
 // ErrClosed is returned by [TokenSource.Token], [TokenSource.Rotate] and the
@@ -168,6 +180,7 @@ type entry struct {
 	due      atomic.Bool
 	rejected atomic.Bool // the server rejected it (a 401, Invalidate)
 	served   atomic.Bool // the Transport got an answer other than 401 with it
+	checked  atomic.Bool // Introspect403: a 403 with it was checked
 }
 
 // flight is a token request in flight; done is closed when it ends.

@@ -62,7 +62,7 @@ func TestTokenSource_Format(t *testing.T) {
 		synctest.Wait()
 		_, issued, _ := srv.counts()
 		require.Len(t, issued, 2, "a refresh ran")
-		secrets := append(issued, testSecret, store.Password, strings.TrimPrefix(ts.c.authorization[0], "Basic "))
+		secrets := append(issued, testSecret, store.Password, strings.TrimPrefix(ts.c.secret.authorization[0], "Basic "))
 		assertNoSecret(t, logged.String(), secrets...)
 		assert.Contains(t, logged.String(), "credStore", "the JSON log names the policy")
 		outs.Range(func(k, v any) bool {
@@ -627,7 +627,7 @@ func TestTokenSource_LogFingerprints(t *testing.T) {
 		assert.NotContains(t, out, "token refreshed\" reason=store")
 		for _, want := range []string{
 			`msg="cryptofuse: token invalidated" token=` + Fingerprint(stored),
-			`msg="cryptofuse: token refreshed" reason=invalidated from_store=false expires_in=3600 token=` + Fingerprint(issued[0]),
+			`msg="cryptofuse: token refreshed" reason=rejected from_store=false expires_in=3600 token=` + Fingerprint(issued[0]),
 			`msg="cryptofuse: token revoked" when=revoke_after token=` + Fingerprint(stored),
 			`msg="cryptofuse: token revoked" when=close token=` + Fingerprint(issued[0]),
 		} {

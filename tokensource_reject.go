@@ -29,7 +29,8 @@ func (ts *TokenSource) Invalidate(accessToken string) {
 
 // reject marks e rejected if it is still the current token, and starts a
 // backoff step when e itself replaced a rejected token and was rejected
-// soon after, without having served. cause is "401" or "invalidate".
+// soon after, without having served. cause is "401", "403" (Introspect403
+// found the token inactive) or "invalidate".
 func (ts *TokenSource) reject(e *entry, cause string) {
 	ts.mu.Lock()
 	if ts.closed || ts.cur.Load() != e || e.rejected.Load() {

@@ -550,7 +550,7 @@ func TestTokenSource_Log(t *testing.T) {
 		require.NoError(t, ts.Close(context.Background()))
 		out := buf.String()
 		for _, want := range []string{
-			`msg="cryptofuse: token refreshed" reason="first token"`,
+			`msg="cryptofuse: token refreshed" reason=first`,
 			`msg="cryptofuse: token refreshed" reason=rotate`,
 			`msg="cryptofuse: token revoked" when=revoke_after`,
 			`msg="cryptofuse: token refresh failed" reason=rotate`,
@@ -648,6 +648,6 @@ func TestTokenSource_MaxAgeReason(t *testing.T) {
 		advance(time.Minute)
 		mustToken(t, ts)
 		synctest.Wait()
-		assert.Contains(t, buf.String(), `reason="max age"`)
+		assert.Contains(t, buf.String(), `reason=max_age`)
 	})
 }

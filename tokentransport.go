@@ -1,7 +1,9 @@
 package cryptofuse
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -36,7 +38,10 @@ var errForeignOrigin = &bareError{msg: "request is not for the client's origin; 
 // http.NewRequest sets for in-memory bodies), it sends it once more with a
 // new token. Otherwise, and if the replay gets 401 too, or no new token can
 // be had at once (new tokens are being rejected: see [TokenSource.Token]),
-// the 401 is returned.
+// the 401 is returned. With [TokenPolicy].Introspect403, a 403 whose token
+// the server reports inactive (django-oauth-toolkit's own views answer a
+// revoked token so) is handled the same way; any other 403 is returned as
+// it is.
 //
 // The RoundTripper is safe for concurrent use. After [TokenSource.Close] it
 // returns [ErrClosed].
@@ -108,8 +113,17 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := t.send(authorized(req, e), e)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+	if err != nil {
 		return resp, err
+	}
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+	case http.StatusForbidden:
+		if !t.deadBehind403(req.Context(), e) {
+			return resp, nil
+		}
+	default:
+		return resp, nil
 	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	if !replayable {
@@ -139,12 +153,37 @@ func (t *tokenTransport) send(r *http.Request, e *entry) (*http.Response, error)
 	if err != nil {
 		return resp, err
 	}
-	if resp.StatusCode == http.StatusUnauthorized {
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
 		t.ts.reject(e, "401")
-	} else if !e.served.Load() {
+	case resp.StatusCode == http.StatusForbidden && t.ts.policy.Introspect403:
+		// Not yet known to have served: deadBehind403 decides.
+	case !e.served.Load():
 		e.served.Store(true) // ends the backoff steps of rejected tokens
 	}
 	return resp, nil
+}
+
+// deadBehind403 reports whether the token of e, which just got a 403,
+// is dead: with Introspect403 set, the first 403 that e's token meets is
+// checked with the server (RFC 7662), and an inactive token is rejected as
+// a 401 rejects it. Any other 403 (the check was made already, the token is
+// active, or the check failed) is a permission denial: it mints nothing.
+func (t *tokenTransport) deadBehind403(ctx context.Context, e *entry) bool {
+	if !t.ts.policy.Introspect403 || !e.checked.CompareAndSwap(false, true) {
+		return false
+	}
+	in, err := t.ts.c.Introspect(ctx, e.tok.AccessToken)
+	if err != nil {
+		t.ts.c.logWarn(ctx, "cryptofuse: checking the token behind a 403 failed; the 403 is returned", err, slog.String("token", e.fp))
+		return false
+	}
+	if in.Active {
+		e.served.Store(true) // a permission denial: the token itself works
+		return false
+	}
+	t.ts.reject(e, "403")
+	return true
 }
 
 // entry is the current token's entry, for req's context.

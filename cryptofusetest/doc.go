@@ -25,7 +25,36 @@
 // request (no header, another scheme, an unknown, revoked or expired token)
 // gets 401 with `WWW-Authenticate: Bearer error="invalid_token"`. A test can
 // point an authenticating http.Client at Server.URL + ResourcePath, and
-// count its calls in [Counts].Resource.
+// count its calls in [Counts].Resource. Under [WithDOTResource] it answers
+// as django-oauth-toolkit's own views do instead: 403 with an empty body for
+// every refusal, so that code which must tell a dead token from a
+// permission denial ([WithResourceScopes] makes one) can be tested.
+//
+// # Testable time
+//
+// A Server built [WithoutListener] opens no socket and starts no goroutine;
+// [Server.Transport] (or [Server.Client]) calls its handler directly. Built
+// inside a testing/synctest bubble, it stamps and checks token expiry and
+// waits out a Fault's Delay on the bubble's fake clock, so a test of
+// rotation, backoff or a grace period runs a simulated day in milliseconds:
+//
+//	func TestRotation(t *testing.T) {
+//		synctest.Test(t, func(t *testing.T) {
+//			srv := cryptofusetest.NewServer("id", "secret", cryptofusetest.WithoutListener())
+//			defer srv.Close()
+//			c, _ := cryptofuse.NewClient("id", "secret",
+//				cryptofuse.WithBaseURL(srv.URL),
+//				cryptofuse.WithHTTPClient(srv.Client()))
+//			ts, _ := c.TokenSource(cryptofuse.TokenPolicy{MaxAge: 10 * time.Minute, RevokeAfter: time.Minute})
+//			defer ts.Close(context.Background())
+//			for range 24 * 60 {
+//				_, _ = ts.Token(context.Background())
+//				time.Sleep(time.Minute) // fake time: returns at once
+//				synctest.Wait()         // let the timers of this instant run
+//			}
+//			// 144 to 192 tokens issued (MaxAge is jittered), each but the last revoked
+//		})
+//	}
 //
 // The package speaks only the wire protocol: it imports nothing from the SDK,
 // so a test can point any client at [Server.URL].

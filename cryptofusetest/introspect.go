@@ -24,14 +24,8 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeNotAllowed(w, method, allow)
 		return
 	}
-	post, err := postParams(r, method)
-	if err != nil {
-		s.writePage(w, http.StatusBadRequest)
-		return
-	}
-	p, ok := oauthlibParams(r.URL.RawQuery, post)
+	p, post, ok := s.readParams(w, r, method)
 	if !ok {
-		s.writePage(w, http.StatusInternalServerError)
 		return
 	}
 	header, hasHeader := authorization(r)

@@ -16,6 +16,11 @@ type config struct {
 	expiresIn     time.Duration
 	now           func() time.Time
 	dot170        bool // WithDOT170: answer as 1.7.0 does, not as 3.4.1
+	noListener    bool // WithoutListener: no socket, Transport only
+	// ResourcePath: WithDOTResource answers refusals with DOT's empty 403;
+	// WithResourceScopes lists the scopes a token needs.
+	dotResource    bool
+	resourceScopes []string
 }
 
 func defaultConfig() config {

@@ -198,3 +198,39 @@ func authorization(r *http.Request) (value string, ok bool) {
 	}
 	return strings.Join(v, ","), true
 }
+
+// allParams reads a request's parameters as oauthlib merges them, the form
+// body's (see postParams) and the query string's, for the endpoints that
+// read both (revocation, introspection). A body it cannot read is answered
+// 400, and a query oauthlib crashes on 500, as Django answers them; ok is
+// false then, and the answer is written.
+func (s *Server) allParams(w http.ResponseWriter, r *http.Request, method string) (p params, ok bool) {
+	p, _, ok = s.readParams(w, r, method)
+	return p, ok
+}
+
+// readParams is allParams that also returns the form body's parameters
+// alone, for introspection, which reads its token from them.
+func (s *Server) readParams(w http.ResponseWriter, r *http.Request, method string) (p, post params, ok bool) {
+	post, err := postParams(r, method)
+	if err != nil {
+		s.writePage(w, http.StatusBadRequest)
+		return nil, nil, false
+	}
+	if p, ok = oauthlibParams(r.URL.RawQuery, post); !ok {
+		s.writePage(w, http.StatusInternalServerError)
+		return nil, nil, false
+	}
+	return p, post, true
+}
+
+// postOnly answers a method other than POST with 405, as DOT's token and
+// revocation views do, and returns the method in upper case.
+func postOnly(w http.ResponseWriter, r *http.Request) (method string, ok bool) {
+	method = strings.ToUpper(r.Method)
+	if method != http.MethodPost {
+		writeNotAllowed(w, method, "POST, OPTIONS")
+		return method, false
+	}
+	return method, true
+}

@@ -138,3 +138,76 @@ func TestResourceCountsAndFaults(t *testing.T) {
 		t.Errorf("Counts: got %+v, want Resource 3, Other 0, Faulted 1", c)
 	}
 }
+
+// dotForbidden is what django-oauth-toolkit's own protected views answer to
+// every refusal: 403, an empty body, no WWW-Authenticate.
+var dotForbidden = want{status: http.StatusForbidden, body: "", header: map[string]string{"Content-Type": "text/html; charset=utf-8"}}
+
+// insufficientScope is the RFC 6750 §3.1 answer to an active token without
+// the resource's scopes.
+var insufficientScope = want{
+	status: http.StatusForbidden,
+	body:   `{"error": "insufficient_scope"}`,
+	header: map[string]string{"Content-Type": "application/json", "Www-Authenticate": `Bearer error="insufficient_scope", scope="write"`},
+}
+
+// TestResourceModes checks WithDOTResource (DOT's empty 403 for every
+// refusal) and WithResourceScopes (403 for a live token without the
+// scopes), on both server versions and through both transports.
+func TestResourceModes(t *testing.T) {
+	t.Parallel()
+	type mode struct {
+		name string
+		opts []Option
+	}
+	versions := []mode{{"3.4.1", nil}, {"1.7.0", []Option{WithDOT170()}}}
+	resources := []struct {
+		mode
+		refused, noScope want
+	}{
+		{mode{"RFC 6750", nil}, resourceRefused, resourceOK(testID, "read")},
+		{mode{"RFC 6750, write required", []Option{WithResourceScopes("write")}}, resourceRefused, insufficientScope},
+		{mode{"DOT", []Option{WithDOTResource()}}, dotForbidden, resourceOK(testID, "read")},
+		{mode{"DOT, write required", []Option{WithDOTResource(), WithResourceScopes("write")}}, dotForbidden, dotForbidden},
+	}
+	for _, v := range versions {
+		for _, res := range resources {
+			for _, listen := range []bool{true, false} {
+				name := v.name + "/" + res.name + "/socket"
+				opts := append(append([]Option{}, v.opts...), res.opts...)
+				if !listen {
+					name = v.name + "/" + res.name + "/in memory"
+					opts = append(opts, WithoutListener())
+				}
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					srv := newTestServer(t, opts...)
+					client := srv.Client()
+					if listen {
+						client = srv.ts.Client()
+					}
+					readWrite := srv.IssueToken(testID, "read write")
+					read := srv.IssueToken(testID, "read")
+					revoked := srv.IssueToken(testID, "read write")
+					srv.st.revoke(revoked, revocation{})
+					tests := []struct {
+						name string
+						auth string
+						want want
+					}{
+						{"token with every scope", "Bearer " + readWrite, resourceOK(testID, "read write")},
+						{"token without write", "Bearer " + read, res.noScope},
+						{"revoked token", "Bearer " + revoked, res.refused},
+						{"unknown token", "Bearer " + newTokenValue(), res.refused},
+						{"no Authorization", "", res.refused},
+					}
+					for _, tt := range tests {
+						t.Run(tt.name, func(t *testing.T) {
+							check(t, sendWith(t, client, srv, call{method: "GET", path: ResourcePath, auth: tt.auth}), tt.want)
+						})
+					}
+				})
+			}
+		}
+	}
+}

@@ -2,7 +2,6 @@ package cryptofusetest
 
 import (
 	"net/http"
-	"strings"
 )
 
 // serveRevoke answers /o/revoke_token/ as DOT's RevokeTokenView and
@@ -15,19 +14,12 @@ import (
 // access token; revoking an access token revokes its refresh token on 3.4.1
 // only.
 func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
-	method := strings.ToUpper(r.Method)
-	if method != http.MethodPost {
-		writeNotAllowed(w, method, "POST, OPTIONS")
-		return
-	}
-	post, err := postParams(r, method)
-	if err != nil {
-		s.writePage(w, http.StatusBadRequest)
-		return
-	}
-	p, ok := oauthlibParams(r.URL.RawQuery, post)
+	method, ok := postOnly(w, r)
 	if !ok {
-		s.writePage(w, http.StatusInternalServerError)
+		return
+	}
+	p, ok := s.allParams(w, r, method)
+	if !ok {
 		return
 	}
 	fail := func(status int, code, description string) {

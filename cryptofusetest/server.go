@@ -29,7 +29,8 @@ const (
 
 // Server is an in-memory fake of POST /o/token/, POST /o/revoke_token/ and
 // POST /o/introspect/, listening on loopback (an [httptest.Server]
-// underneath). It answers as django-oauth-toolkit 3.4.1 does for confidential
+// underneath), or, under [WithoutListener], reached in memory only, through
+// [Server.Transport]. It answers as django-oauth-toolkit 3.4.1 does for confidential
 // client-credentials applications, or as 1.7.0 does under [WithDOT170].
 //
 // A test can make it misbehave on purpose with [Server.InjectFault]:
@@ -41,11 +42,13 @@ const (
 // the same time.
 type Server struct {
 	// URL is the base URL of the server, such as "http://127.0.0.1:41234",
-	// with no trailing slash. Pass it to the SDK's WithBaseURL.
+	// with no trailing slash. Pass it to the SDK's WithBaseURL. Under
+	// [WithoutListener] it is "http://127.0.0.1:9", never dialled.
 	URL string
 
-	ts     *httptest.Server
-	cfg    config // read-only after NewServer
+	ts     *httptest.Server // nil under WithoutListener
+	h      http.Handler     // the whole handler, shared by ts and Transport
+	cfg    config           // read-only after NewServer
 	st     *store
 	faults *faultQueue
 }
@@ -61,7 +64,8 @@ type Counts struct {
 	// their method and answer; they are not counted in Other.
 	Resource int
 	// Connections counts the TCP connections the server accepted: several
-	// requests on one kept-alive connection count once.
+	// requests on one kept-alive connection count once. Requests through
+	// [Server.Transport] open none.
 	Connections int
 	// Faulted counts the requests that took a fault queued with
 	// [Server.InjectFault]; they are counted in Token, Revoke, Introspect
@@ -72,6 +76,9 @@ type Counts struct {
 // NewServer starts a Server and registers one confidential client-credentials
 // application with the given id and secret. The caller should call Close when
 // finished, to shut it down. The returned Server is ready for concurrent use.
+//
+// With [WithoutListener] it opens no socket and starts no goroutine; the
+// Server is reached through [Server.Transport] only.
 //
 // NewServer panics if it cannot listen on a loopback address, as
 // [httptest.NewServer] does, if clientID is empty, and if a default scope is
@@ -89,7 +96,12 @@ func NewServer(clientID, clientSecret string, opts ...Option) *Server {
 	}
 	s := &Server{cfg: cfg, st: newStore(), faults: newFaultQueue()}
 	s.st.addClient(clientID, clientSecret)
-	s.ts = httptest.NewUnstartedServer(s.handler())
+	s.h = s.handler()
+	if cfg.noListener {
+		s.URL = unlistenedURL
+		return s
+	}
+	s.ts = httptest.NewUnstartedServer(s.h)
 	s.ts.Config.ConnState = s.countConnection
 	s.ts.Config.ConnContext = withConn
 	s.ts.Start()
@@ -104,7 +116,9 @@ func NewServer(clientID, clientSecret string, opts ...Option) *Server {
 // a request's handling.
 func (s *Server) Close() {
 	s.faults.close()
-	s.ts.Close()
+	if s.ts != nil {
+		s.ts.Close()
+	}
 }
 
 // AddClient registers another confidential client-credentials application.

@@ -14,9 +14,8 @@ import (
 // grants fail as they fail on the real server, after the same checks in the
 // same order.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	method := strings.ToUpper(r.Method)
-	if method != http.MethodPost {
-		writeNotAllowed(w, method, "POST, OPTIONS")
+	method, ok := postOnly(w, r)
+	if !ok {
 		return
 	}
 	p, err := postParams(r, method)

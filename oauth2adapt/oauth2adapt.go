@@ -6,8 +6,10 @@
 // stalling callers, rotated and revoked under a [cryptofuse.TokenPolicy]
 // (client credentials, RFC 6749 §4.4; revocation, RFC 7009).
 //
-// It is a package of its own so that the SDK's root package imports only
-// the standard library: only this package imports golang.org/x/oauth2.
+// It is a module of its own (github.com/cryptofuse/cryptofuse-go/oauth2adapt),
+// as cloud.google.com/go/auth/oauth2adapt is, so that the SDK's module
+// requires nothing at run time: only a program that imports this package
+// gets golang.org/x/oauth2.
 //
 //	ts, err := client.TokenSource(cryptofuse.TokenPolicy{})
 //	if err != nil { … }

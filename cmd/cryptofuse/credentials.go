@@ -27,9 +27,12 @@ const (
 // maxCredentialsFile caps the size of a credentials file.
 const maxCredentialsFile = 64 << 10
 
-// maxConcurrency caps -concurrency at the SDK's idle connections per host,
-// so that every worker's connection is kept for reuse.
-const maxConcurrency = 100
+// maxConcurrency caps -concurrency at the connections per host of the SDK's
+// default client (cryptofuse.NewTransport: at most 64 open, all 64 kept
+// when idle), which the CLI uses: every worker has a connection of its own,
+// kept for reuse, and none waits for another's. TestMaxConcurrency ties the
+// two.
+const maxConcurrency = 64
 
 // credentialsHelp documents the credentials, for each subcommand's -h.
 const credentialsHelp = `

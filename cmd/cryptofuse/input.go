@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/cryptofuse/cryptofuse-go/internal/tokensyntax"
 )
 
 // maxLine caps one input line. A token is far shorter; a longer line means
@@ -20,42 +22,6 @@ const maxBadLines = 10
 // bom is the UTF-8 byte order mark some editors put at the start of a file.
 const bom = "\uFEFF"
 
-// bearerSyntax describes, in an error, what isBearerToken accepts.
-const bearerSyntax = "a token is letters, digits and - . _ ~ + / with optional trailing = (RFC 6750 §2.1)"
-
-// isBearerToken reports whether s has the syntax of a bearer token, the
-// b64token of RFC 6750 §2.1:
-//
-//	1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-//
-// That covers django-oauth-toolkit's alphanumeric tokens and JWTs. Anything
-// else (a quote, a comma, a no-break space, a zero-width space) would be
-// sent to a server that answers 200 for any string.
-func isBearerToken(s string) bool {
-	i := 0
-	for i < len(s) && isB64Char(s[i]) {
-		i++
-	}
-	if i == 0 {
-		return false
-	}
-	for ; i < len(s); i++ {
-		if s[i] != '=' {
-			return false
-		}
-	}
-	return true
-}
-
-// isB64Char reports whether c is one of b64token's characters, "=" aside.
-func isB64Char(c byte) bool {
-	switch {
-	case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("-._~+/", c) >= 0
-}
-
 // hasAuthScheme reports whether s starts with an HTTP authentication scheme
 // and a space, as a line copied from an Authorization header does.
 func hasAuthScheme(s string) bool {
@@ -63,12 +29,8 @@ func hasAuthScheme(s string) bool {
 	if !ok || strings.TrimSpace(rest) == "" {
 		return false
 	}
-	for _, known := range []string{"Bearer", "Basic", "DPoP", "MAC", "Token", "Authorization:"} {
-		if strings.EqualFold(scheme, known) {
-			return true
-		}
-	}
-	return false
+	_, known := tokensyntax.Scheme(scheme)
+	return known || strings.EqualFold(scheme, tokensyntax.HeaderName)
 }
 
 // dropScheme is the advice for lines that start with an authentication
@@ -117,7 +79,7 @@ func readTokens(r io.Reader) (tokenList, error) {
 		if tok == "" || strings.HasPrefix(tok, "#") {
 			continue
 		}
-		if !isBearerToken(tok) {
+		if !tokensyntax.IsB64Token(tok) {
 			nBad++
 			if hasAuthScheme(tok) {
 				schemes++
@@ -153,7 +115,7 @@ func readTokens(r io.Reader) (tokenList, error) {
 		if schemes > 0 {
 			advice = dropScheme
 		}
-		return tokenList{}, fmt.Errorf("%s%s%s): %s%s; nothing was sent", what, strings.Join(bad, ", "), more, bearerSyntax, advice)
+		return tokenList{}, fmt.Errorf("%s%s%s): %s%s; nothing was sent", what, strings.Join(bad, ", "), more, tokensyntax.Description, advice)
 	}
 	return list, nil
 }
@@ -173,12 +135,12 @@ func readFirstLine(r io.Reader) (string, error) {
 		if tok == "" {
 			continue
 		}
-		if !isBearerToken(tok) {
+		if !tokensyntax.IsB64Token(tok) {
 			advice := ""
 			if hasAuthScheme(tok) {
 				advice = strings.Replace(dropScheme, "FILE", "old-token.txt", 1)
 			}
-			return "", errors.New("the first line of stdin holds something other than one token: " + bearerSyntax + advice)
+			return "", errors.New("the first line of stdin holds something other than one token: " + tokensyntax.Description + advice)
 		}
 		return tok, nil
 	}
@@ -218,7 +180,7 @@ func (c *command) openInput(arg string) (r io.Reader, name string, closeFn func(
 // (.txt, .log, .csv, .json, .env, .tokens, .list), which no token of
 // django-oauth-toolkit (alphanumeric) has.
 func looksLikeFileName(arg string) bool {
-	if !isBearerToken(arg) {
+	if !tokensyntax.IsB64Token(arg) {
 		return true
 	}
 	for _, ext := range []string{".txt", ".log", ".csv", ".json", ".env", ".tokens", ".list"} {

@@ -125,7 +125,7 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	transport := newTransport(*concurrency)
-	client, s, ok := c.newClientSettings(fs, cf, cryptofuse.WithHTTPClient(&http.Client{Transport: transport}))
+	client, ok := c.newClient(fs, cf, cryptofuse.WithHTTPClient(&http.Client{Transport: transport}))
 	if !ok {
 		closeIn()
 		return exitUsage
@@ -147,15 +147,14 @@ func (c *command) revoke(ctx context.Context, args []string) int {
 		timeout:     cf.timeout,
 	}
 	if *verify {
-		in := newIntrospector(s, transport)
 		probeCtx, cancel := context.WithTimeout(ctx, cf.timeout)
-		err := in.probe(probeCtx)
+		err := probeIntrospection(probeCtx, client)
 		cancel()
 		if err != nil {
 			fmt.Fprintf(c.stderr, "%s: -verify: %v; nothing revoked\n", fs.Name(), err)
 			return exitUsage
 		}
-		opt.verify = in.active
+		opt.verify = introspect(client)
 	}
 	sum := c.revokeAll(ctx, client, list, opt)
 	sum.print(c.stdout)

@@ -394,38 +394,6 @@ func TestRevokeConnectionClosedMessage(t *testing.T) {
 	wantContains(t, "summary", res.stdout, "  connection closed: 1\n")
 }
 
-func TestIsBearerToken(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		s    string
-		want bool
-	}{
-		{"Zt9QpW3xLr7KmN2vB8cY4hJ6fD1sA5", true},
-		{"tok_abc-DEF.123~+/", true},
-		{"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", true},
-		{"abc=", true},
-		{"abc==", true},
-		{"", false},
-		{"=", false},
-		{"==abc", false},
-		{"a=b", false},
-		{"tokA\u00a0tokB", false},
-		{"\"tokC\",", false},
-		{"tokD\u200b", false},
-		{"\ufefftokE", false},
-		{"tok F", false},
-		{"tok\tG", false},
-		{"tok\x7fH", false},
-		{"tök", false},
-		{"tok%20I", false},
-	}
-	for _, tt := range tests {
-		if got := isBearerToken(tt.s); got != tt.want {
-			t.Errorf("isBearerToken(%q): got %v, want %v", tt.s, got, tt.want)
-		}
-	}
-}
-
 // The fake server answers every token's first revoke with 503 and
 // Retry-After: 0; the SDK's default policy (3 attempts) revokes them all.
 func TestRevoke1000WithInjected503s(t *testing.T) {

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/cryptofuse/cryptofuse-go/internal/wire"
+	cryptofuse "github.com/cryptofuse/cryptofuse-go"
 )
 
 // revoke -verify: after each revocation, ask the server's token
-// introspection endpoint (RFC 7662) whether the token is still active.
+// introspection endpoint (RFC 7662) whether the token is still active, with
+// cryptofuse.Client.Introspect: the SDK's one request path, with its
+// retries, caps and scrubbed errors.
 //
 // A 200 from the revocation endpoint proves little: RFC 7009 §2.2 has the
 // server answer 200 for a token it does not know, and django-oauth-toolkit
@@ -18,9 +20,14 @@ import (
 // token while leaving it valid. An operator revoking leaked tokens with an
 // operations client's credentials would be told that every token was
 // revoked while all of them stay valid. Introspection is the check.
+//
+// The command revokes and introspects in two calls, not with
+// Client.RevokeAndVerify, so that its summary tells a failed revocation
+// (counted by its reason, and watched by the stopper) from a failed check.
 
-// introspectPath is django-oauth-toolkit's introspection endpoint.
-const introspectPath = wire.IntrospectPath
+// introspectPath is django-oauth-toolkit's introspection endpoint, as the
+// SDK calls it.
+const introspectPath = "/o/introspect/"
 
 // probeToken is what the probe asks about: no token of any server (it has
 // a space, which no bearer token has), so a working endpoint answers
@@ -33,26 +40,13 @@ const (
 	reasonNotVerified = "not verified"
 )
 
-// introspector asks the introspection endpoint about tokens with the
-// client's credentials (wire.Active). It is safe for concurrent use.
-type introspector struct {
-	s  settings
-	hc *http.Client
-}
-
-// newIntrospector returns an introspector for the client s describes, sending
-// through transport and never following a redirect (it could carry the
-// credentials elsewhere).
-func newIntrospector(s settings, transport http.RoundTripper) *introspector {
-	return &introspector{s: s, hc: &http.Client{Transport: transport, CheckRedirect: wire.RefuseRedirect}}
-}
-
-// probe checks, before any token is revoked, that the endpoint exists and
-// answers these credentials.
-func (in *introspector) probe(ctx context.Context) error {
-	active, err := in.active(ctx, probeToken)
-	if errors.Is(err, wire.ErrNoIntrospection) {
-		return fmt.Errorf("%w, so -verify cannot check anything", err)
+// probeIntrospection checks, before any token is revoked, that the
+// endpoint exists and answers the client's credentials.
+func probeIntrospection(ctx context.Context, client *cryptofuse.Client) error {
+	active, err := introspect(client)(ctx, probeToken)
+	var e *cryptofuse.Error
+	if errors.As(err, &e) && (e.StatusCode == http.StatusNotFound || e.StatusCode == http.StatusMethodNotAllowed) {
+		return fmt.Errorf("the server has no introspection endpoint (%s), so -verify cannot check anything", introspectPath)
 	}
 	if err != nil {
 		return err
@@ -63,11 +57,31 @@ func (in *introspector) probe(ctx context.Context) error {
 	return nil
 }
 
-// active reports whether the server says token is active. Its errors name
-// no token and no secret.
-func (in *introspector) active(ctx context.Context, token string) (bool, error) {
-	return wire.Active(ctx, in.hc, in.s.baseURL, in.s.clientID, in.s.clientSecret, token)
+// introspect returns the function that asks client's server whether a
+// token is active. Its errors name no token and no secret.
+func introspect(client *cryptofuse.Client) func(context.Context, string) (bool, error) {
+	return func(ctx context.Context, token string) (bool, error) {
+		in, err := client.Introspect(ctx, token)
+		if err != nil {
+			return false, &introspectionError{err: err}
+		}
+		return in.Active, nil
+	}
 }
+
+// introspectionError is a failed introspection, described for a line that
+// already says which token it was about.
+type introspectionError struct{ err error }
+
+func (e *introspectionError) Error() string {
+	var ae *cryptofuse.Error
+	if errors.As(e.err, &ae) && ae.StatusCode >= 200 && ae.StatusCode < 300 {
+		return fmt.Sprintf("introspection: %d %s: the answer is not a usable introspection answer (RFC 7662 §2.2)", ae.StatusCode, http.StatusText(ae.StatusCode))
+	}
+	return "introspection: " + explain(e.err)
+}
+
+func (e *introspectionError) Unwrap() error { return e.err }
 
 // errStillActive is verifyRevoked's error for a token that the server
 // answered 200 to revoke but still says is active.

@@ -91,8 +91,9 @@ func TestRevokeVerifyProbe(t *testing.T) {
 		want   string
 	}{
 		{"no endpoint", http.StatusNotFound, "the server has no introspection endpoint (/o/introspect/), so -verify cannot check anything"},
-		{"credentials refused", http.StatusForbidden, "introspection answered 403 Forbidden"},
-		{"server error", http.StatusBadGateway, "introspection answered 502 Bad Gateway"},
+		{"credentials refused", http.StatusForbidden, "introspection: 403 Forbidden"},
+		{"server error", http.StatusBadGateway, "introspection: 502 Bad Gateway"},
+		{"not JSON", http.StatusOK, "introspection: 200 OK: the answer is not a usable introspection answer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,7 +140,7 @@ func TestRevokeVerifyUnverified(t *testing.T) {
 	if revoked, failed, _ := accounted(t, res.stdout, 2); revoked != 1 || failed != 1 {
 		t.Errorf("revoked, failed: got %d, %d, want 1, 1", revoked, failed)
 	}
-	wantContains(t, "stderr", res.stderr, fmt.Sprintf("line 2 (fp %s): %s: introspection answered 502 Bad Gateway", fingerprint(toks[1]), reasonNotVerified))
+	wantContains(t, "stderr", res.stderr, fmt.Sprintf("line 2 (fp %s): %s: introspection: 502 Bad Gateway", fingerprint(toks[1]), reasonNotVerified))
 	if !strings.Contains(res.stdout, "  "+reasonNotVerified+": 1") {
 		t.Errorf("stdout: got\n%s\nwant a %q count of 1", res.stdout, reasonNotVerified)
 	}

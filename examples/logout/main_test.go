@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -30,26 +32,47 @@ func TestLogoutHandler(t *testing.T) {
 	t.Cleanup(fake.Close)
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close() // nothing listens here any more
+	// noIntrospection passes everything to the fake but /o/introspect/,
+	// which it answers 404, as a server without the endpoint does.
+	fakeURL, err := url.Parse(fake.URL)
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(fakeURL)
+	noIntrospection := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == cryptofusetest.IntrospectPath {
+			http.NotFound(w, r)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(noIntrospection.Close)
 
+	fake.AddClient("other-app", "other-secret")
 	cases := []struct {
 		name       string
+		tokenOf    string // the client the token is issued to; "" for svc
 		client     *cryptofuse.Client
 		method     string
 		authHeader func(token string) string
 		wantStatus int
 		wantActive bool // the token afterwards
 	}{
-		{"logout", newClient(t, fake.URL, "svc-secret"), http.MethodPost, func(tok string) string { return "Bearer " + tok }, http.StatusNoContent, false},
-		{"scheme in lower case", newClient(t, fake.URL, "svc-secret"), http.MethodPost, func(tok string) string { return "bearer " + tok }, http.StatusNoContent, false},
-		{"GET", newClient(t, fake.URL, "svc-secret"), http.MethodGet, func(tok string) string { return "Bearer " + tok }, http.StatusMethodNotAllowed, true},
-		{"no token", newClient(t, fake.URL, "svc-secret"), http.MethodPost, func(string) string { return "" }, http.StatusUnauthorized, true},
-		{"Basic instead of Bearer", newClient(t, fake.URL, "svc-secret"), http.MethodPost, func(tok string) string { return "Basic " + tok }, http.StatusUnauthorized, true},
-		{"service misconfigured", newClient(t, fake.URL, "wrong-secret"), http.MethodPost, func(tok string) string { return "Bearer " + tok }, http.StatusInternalServerError, true},
-		{"token server down", newClient(t, down.URL, "svc-secret"), http.MethodPost, func(tok string) string { return "Bearer " + tok }, http.StatusServiceUnavailable, true},
+		{"logout", "", newClient(t, fake.URL, "svc-secret"), http.MethodPost, func(tok string) string { return "Bearer " + tok }, http.StatusNoContent, false},
+		{"scheme in lower case", "", newClient(t, fake.URL, "svc-secret"), http.MethodPost, func(tok string) string { return "bearer " + tok }, http.StatusNoContent, false},
+		{"GET", "", newClient(t, fake.URL, "svc-secret"), http.MethodGet, func(tok string) string { return "Bearer " + tok }, http.StatusMethodNotAllowed, true},
+		{"no token", "", newClient(t, fake.URL, "svc-secret"), http.MethodPost, func(string) string { return "" }, http.StatusUnauthorized, true},
+		{"Basic instead of Bearer", "", newClient(t, fake.URL, "svc-secret"), http.MethodPost, func(tok string) string { return "Basic " + tok }, http.StatusUnauthorized, true},
+		{"service misconfigured", "", newClient(t, fake.URL, "wrong-secret"), http.MethodPost, func(tok string) string { return "Bearer " + tok }, http.StatusInternalServerError, true},
+		{"another client's token, kept", "other-app", newClient(t, fake.URL, "svc-secret"), http.MethodPost, func(tok string) string { return "Bearer " + tok }, http.StatusForbidden, true},
+		{"no introspection endpoint", "", newClient(t, noIntrospection.URL, "svc-secret"), http.MethodPost, func(tok string) string { return "Bearer " + tok }, http.StatusInternalServerError, false},
+		{"token server down", "", newClient(t, down.URL, "svc-secret"), http.MethodPost, func(tok string) string { return "Bearer " + tok }, http.StatusServiceUnavailable, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			token := fake.IssueToken("svc", "")
+			owner := "svc"
+			if tc.tokenOf != "" {
+				owner = tc.tokenOf
+			}
+			token := fake.IssueToken(owner, "")
 			var logs bytes.Buffer
 			h := logoutHandler(tc.client, slog.New(slog.NewTextHandler(&logs, nil)))
 
@@ -93,6 +116,7 @@ func TestDemo(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), "", &out))
 	assert.Contains(t, out.String(), "POST /logout   204 No Content")
-	assert.Equal(t, 1, strings.Count(out.String(), "active: true"), "output:\n%s", out.String())
+	assert.Contains(t, out.String(), "POST /logout   403 Forbidden")
+	assert.Equal(t, 3, strings.Count(out.String(), "active: true"), "output:\n%s", out.String())
 	assert.Equal(t, 1, strings.Count(out.String(), "active: false"), "output:\n%s", out.String())
 }

@@ -53,6 +53,7 @@ import (
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
 	"github.com/cryptofuse/cryptofuse-go/cryptofusetest"
 	"github.com/cryptofuse/cryptofuse-go/examples/internal/setup"
+	"github.com/cryptofuse/cryptofuse-go/internal/drain"
 )
 
 // demoGrace is the demo's grace period when -grace is not given: short
@@ -293,7 +294,6 @@ func get(ctx context.Context, hc *http.Client, target, token string) (string, er
 	if err != nil {
 		return "", err
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	drain.Close(resp.Body) // bounded in size and time, so that the connection is reused
 	return resp.Status, nil
 }

@@ -1,7 +1,7 @@
 """Settings of the integration test server: django-oauth-toolkit (DOT) as Cryptofuse runs it.
 
 Test fixture only: the secret key is public and the server listens on loopback.
-The scopes and token lifetime match /work/shared/dot-behaviour.md and the
+The scopes and token lifetime match docs/servers.md (what a real server answers) and the
 defaults of cryptofusetest, so the same requests get the same answers; only
 the "short" application's tokens live a few seconds (SHORT_TOKEN_SECONDS).
 """

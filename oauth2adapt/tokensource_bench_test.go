@@ -1,4 +1,4 @@
-package cryptofuse_test
+package oauth2adapt_test
 
 import (
 	"context"
@@ -16,11 +16,12 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/cryptofuse/cryptofuse-go"
+	"github.com/cryptofuse/cryptofuse-go/internal/benchserver"
 )
 
 // Benchmarks of the managed TokenSource beside golang.org/x/oauth2's
 // ReuseTokenSource over clientcredentials, measured side by side in one run
-// against the same child server (startServerProcess, bench_test.go). Run
+// against the same child server (internal/benchserver). Run
 // them with:
 //
 //	go test -run '^$' -bench 'TokenSource' -benchmem -benchtime 500ms -count 5 . | tee bench.txt
@@ -45,7 +46,7 @@ import (
 // baseURL, sending its token requests with hc, closed when tb ends.
 func newManagedSource(tb testing.TB, baseURL string, hc *http.Client, p cryptofuse.TokenPolicy) *cryptofuse.TokenSource {
 	tb.Helper()
-	c, err := cryptofuse.NewClient(benchID, benchSecret, cryptofuse.WithBaseURL(baseURL), cryptofuse.WithHTTPClient(hc))
+	c, err := cryptofuse.NewClient(benchserver.ClientID, benchserver.Secret, cryptofuse.WithBaseURL(baseURL), cryptofuse.WithHTTPClient(hc))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -64,8 +65,8 @@ func newManagedSource(tb testing.TB, baseURL string, hc *http.Client, p cryptofu
 // 10 s.
 func newOAuth2Source(baseURL string, hc *http.Client, earlyExpiry time.Duration) oauth2.TokenSource {
 	cfg := clientcredentials.Config{
-		ClientID:     benchID,
-		ClientSecret: benchSecret,
+		ClientID:     benchserver.ClientID,
+		ClientSecret: benchserver.Secret,
 		TokenURL:     baseURL + "/o/token/",
 		Scopes:       []string{"read", "write"},
 		AuthStyle:    oauth2.AuthStyleInHeader,
@@ -77,9 +78,9 @@ func newOAuth2Source(baseURL string, hc *http.Client, earlyExpiry time.Duration)
 	return oauth2.ReuseTokenSourceWithExpiry(nil, cfg.TokenSource(ctx), earlyExpiry)
 }
 
-// setParallelism makes b.RunParallel run benchCallers goroutines.
+// setParallelism makes b.RunParallel run benchserver.Callers goroutines.
 func setParallelism(b *testing.B) {
-	b.SetParallelism(max(1, benchCallers/runtime.GOMAXPROCS(0)))
+	b.SetParallelism(max(1, benchserver.Callers/runtime.GOMAXPROCS(0)))
 }
 
 // floorEntry stands for the TokenSource's current entry in the floors.
@@ -92,12 +93,12 @@ type floorEntry struct {
 // written out, without a function value per call, so that the floors measure
 // the load alone.
 func BenchmarkTokenSource_Token(b *testing.B) {
-	sp := startServerProcess(b)
+	sp := benchserver.Start(b)
 	ctx := context.Background()
 	hc := &http.Client{Transport: cryptofuse.NewTransport()}
 	b.Cleanup(hc.CloseIdleConnections)
-	ts := newManagedSource(b, sp.baseURL, hc, cryptofuse.TokenPolicy{})
-	xs := newOAuth2Source(sp.baseURL, hc, 0)
+	ts := newManagedSource(b, sp.BaseURL, hc, cryptofuse.TokenPolicy{})
+	xs := newOAuth2Source(sp.BaseURL, hc, 0)
 	if _, err := ts.Token(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func BenchmarkTokenSource_Token(b *testing.B) {
 		b.Fatal(err)
 	}
 	var cur atomic.Pointer[floorEntry]
-	cur.Store(&floorEntry{tok: &cryptofuse.Token{AccessToken: benchToken}, expiry: time.Now().Add(time.Hour)})
+	cur.Store(&floorEntry{tok: &cryptofuse.Token{AccessToken: benchserver.Token}, expiry: time.Now().Add(time.Hour)})
 
 	impls := []struct {
 		name     string
@@ -169,7 +170,7 @@ func BenchmarkTokenSource_Token(b *testing.B) {
 			return nil
 		}},
 	}
-	for _, par := range []int{1, benchCallers} {
+	for _, par := range []int{1, benchserver.Callers} {
 		for _, impl := range impls {
 			b.Run(fmt.Sprintf("impl=%s/par=%d", impl.name, par), func(b *testing.B) {
 				b.ReportAllocs()
@@ -224,18 +225,18 @@ func apiClients(tb testing.TB, baseURL string, base http.RoundTripper, p cryptof
 // BenchmarkTokenSource_Transport measures an API call through each
 // RoundTripper, on a fresh token.
 func BenchmarkTokenSource_Transport(b *testing.B) {
-	sp := startServerProcess(b)
+	sp := benchserver.Start(b)
 	base := cryptofuse.NewTransport()
 	b.Cleanup(base.CloseIdleConnections)
-	clients := apiClients(b, sp.baseURL, base, cryptofuse.TokenPolicy{}, 0)
-	url := sp.baseURL + "/api/"
+	clients := apiClients(b, sp.BaseURL, base, cryptofuse.TokenPolicy{}, 0)
+	url := sp.BaseURL + "/api/"
 	ctx := context.Background()
 	for _, name := range []string{"cryptofuse", "x-oauth2"} {
 		if err := apiCall(ctx, clients[name], url); err != nil { // the first token
 			b.Fatal(err)
 		}
 	}
-	for _, par := range []int{1, benchCallers} {
+	for _, par := range []int{1, benchserver.Callers} {
 		for _, name := range []string{"cryptofuse", "x-oauth2"} {
 			hc := clients[name]
 			b.Run(fmt.Sprintf("impl=%s/par=%d", name, par), func(b *testing.B) {
@@ -313,7 +314,7 @@ func (t *tokenSpans) reset(start time.Time) []span {
 	return old
 }
 
-// BenchmarkTokenSource_AcrossRefresh runs benchCallers goroutines calling the
+// BenchmarkTokenSource_AcrossRefresh runs benchserver.Callers goroutines calling the
 // API through each RoundTripper for acrossWindow, while the token endpoint
 // takes acrossTokenDelay to answer, and reports the latency of the calls:
 // p50, p99 and max of all of them, the max of those in flight during a
@@ -321,8 +322,8 @@ func (t *tokenSpans) reset(start time.Time) []span {
 // how many token requests the window saw and how long the longest took. It asserts nothing about time:
 // the machine may be shared.
 func BenchmarkTokenSource_AcrossRefresh(b *testing.B) {
-	sp := startServerProcess(b, tokenDelayEnv+"="+acrossTokenDelay.String(), fmt.Sprintf("%s=%d", expiresInEnv, acrossExpiresIn))
-	url := sp.baseURL + "/api/"
+	sp := benchserver.Start(b, benchserver.TokenDelayEnv+"="+acrossTokenDelay.String(), fmt.Sprintf("%s=%d", benchserver.ExpiresInEnv, acrossExpiresIn))
+	url := sp.BaseURL + "/api/"
 	for _, name := range []string{"cryptofuse", "x-oauth2"} {
 		b.Run("impl="+name, func(b *testing.B) {
 			base := cryptofuse.NewTransport()
@@ -331,10 +332,10 @@ func BenchmarkTokenSource_AcrossRefresh(b *testing.B) {
 			tokens := &http.Client{Transport: spans} // API calls go over base itself
 			var hc *http.Client
 			if name == "cryptofuse" {
-				ts := newManagedSource(b, sp.baseURL, tokens, cryptofuse.TokenPolicy{RefreshBefore: acrossEarly})
+				ts := newManagedSource(b, sp.BaseURL, tokens, cryptofuse.TokenPolicy{RefreshBefore: acrossEarly})
 				hc = &http.Client{Transport: ts.Transport(base)}
 			} else {
-				xs := newOAuth2Source(sp.baseURL, tokens, acrossEarly)
+				xs := newOAuth2Source(sp.BaseURL, tokens, acrossEarly)
 				hc = &http.Client{Transport: &oauth2.Transport{Source: xs, Base: base}}
 			}
 			var all, atRefresh []time.Duration
@@ -375,7 +376,7 @@ func BenchmarkTokenSource_AcrossRefresh(b *testing.B) {
 			b.ReportMetric(perRun(refreshes), "refreshes")
 			b.ReportMetric(ms(tokenMax), "token-max-ms")
 			b.Logf("%s, per window of %v: %.0f calls from %d goroutines, %.0f token requests (at most %.0f ms; the server takes %v); p50 %.2f ms, p99 %.2f ms, max %.1f ms (%.0f over %v); during a token request: %.0f calls, max %.1f ms (%.0f over %v)",
-				name, acrossWindow, perRun(len(all)), benchCallers, perRun(refreshes), ms(tokenMax), acrossTokenDelay,
+				name, acrossWindow, perRun(len(all)), benchserver.Callers, perRun(refreshes), ms(tokenMax), acrossTokenDelay,
 				pct(0.50), pct(0.99), ms(all[len(all)-1]), perRun(slow), acrossSlow,
 				perRun(len(atRefresh)), ms(refreshMax), perRun(slowAtRefresh), acrossSlow)
 			if refreshes < b.N {
@@ -392,14 +393,14 @@ func atMost(d []time.Duration, limit time.Duration) int {
 }
 
 // acrossWindowRun takes the first token and warms the pool, then calls the
-// API from benchCallers goroutines for acrossWindow, and returns every
+// API from benchserver.Callers goroutines for acrossWindow, and returns every
 // call's span and those of the token requests sent meanwhile.
 func acrossWindowRun(b *testing.B, hc *http.Client, url string, tokens *tokenSpans) (calls, refreshes []span) {
 	b.StopTimer()
 	ctx := context.Background()
 	var wg sync.WaitGroup
-	errs := make(chan error, benchCallers)
-	for range benchCallers { // the first token, and one connection each
+	errs := make(chan error, benchserver.Callers)
+	for range benchserver.Callers { // the first token, and one connection each
 		wg.Go(func() {
 			if err := apiCall(ctx, hc, url); err != nil {
 				errs <- err
@@ -415,7 +416,7 @@ func acrossWindowRun(b *testing.B, hc *http.Client, url string, tokens *tokenSpa
 	b.StartTimer()
 	start := time.Now()
 	tokens.reset(start)
-	perG := make([][]span, benchCallers)
+	perG := make([][]span, benchserver.Callers)
 	for g := range perG {
 		perG[g] = make([]span, 0, acrossMaxCalls)
 		wg.Go(func() {

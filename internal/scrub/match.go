@@ -1,4 +1,4 @@
-package cryptofuse
+package scrub
 
 import (
 	"strings"
@@ -8,16 +8,17 @@ import (
 )
 
 // The matcher of the scrubber (scrub.go): how an echo of a secret, in any of
-// the forms that scrub.go's comment lists, is found at one place in a text.
+// the forms that the package doc lists, is found at one place in a text.
 
 // matchSecret returns the length of the echo of sec that starts at s[i], or
 // 0 if there is none there. The forms are ambiguous ("&" is itself and the
 // start of "&amp;"), so the match backtracks; each step is paid from budget,
 // shared by every match of one scrub, so that hostile text cannot make the
 // scrubber run long. ok is false when the budget ran out: the text could
-// not be checked, and must not be shown.
-func matchSecret(s string, i int, sec string, budget *int) (n int, ok bool) {
-	end := matchFrom(s, i, sec, 0, false, budget)
+// not be checked, and must not be shown. word: the echo must end where a
+// word may (see boundary), as a short value's must.
+func matchSecret(s string, i int, sec string, word bool, budget *int) (n int, ok bool) {
+	end := matchFrom(s, i, sec, 0, false, word, budget)
 	if *budget < 0 {
 		return 0, false
 	}
@@ -32,8 +33,10 @@ const maxForms = 8
 
 // matchFrom matches sec[j:] against s[i:] and returns where the echo ends
 // in s, or -1. inBadRun: sec[j-1] was a byte that is not UTF-8, matched as
-// U+FFFD (which may stand for a whole run of such bytes).
-func matchFrom(s string, i int, sec string, j int, inBadRun bool, budget *int) int {
+// U+FFFD (which may stand for a whole run of such bytes). word: an echo
+// that does not end at a word boundary does not count, and the match
+// backtracks to find a longer form ("&amp;" rather than "&").
+func matchFrom(s string, i int, sec string, j int, inBadRun, word bool, budget *int) int {
 	for j < len(sec) {
 		if *budget--; *budget < 0 {
 			return -1
@@ -74,10 +77,13 @@ func matchFrom(s string, i int, sec string, j int, inBadRun bool, budget *int) i
 			continue
 		}
 		for k := 0; k < n; k++ {
-			if end := matchFrom(s, ends[k], sec, j+size, bad[k], budget); end >= 0 {
+			if end := matchFrom(s, ends[k], sec, j+size, bad[k], word, budget); end >= 0 {
 				return end
 			}
 		}
+		return -1
+	}
+	if word && !boundary(s[i:], false) {
 		return -1
 	}
 	return i
@@ -174,8 +180,9 @@ func backslashes(s string) int {
 	return n
 }
 
-// jsonShort are the two-character JSON escapes.
-var jsonShort = map[byte]rune{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+// jsonShort are the two-character escapes of JSON, and of Go's %q (which
+// adds \a and \v).
+var jsonShort = map[byte]rune{'"': '"', '\\': '\\', '/': '/', 'a': '\a', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v'}
 
 // matchJSONEscape matches r as a JSON escape at the start of s ("\" first).
 func matchJSONEscape(s string, r rune) int {
