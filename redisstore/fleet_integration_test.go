@@ -351,17 +351,6 @@ func TestFleetIntegration(t *testing.T) {
 	t.Logf("fleet: Redis outage %v (records lost with it), store calls failed %d (%d during it), revocations %d after RevokeAfter + %d at Close (%d failed), still active after Close %d of %d",
 		outage.Round(time.Millisecond), log.storeErrors.Load(), errorsBefore, log.revokedAfter.Load(), log.revokedClose.Load(),
 		log.revokeErrors.Load(), active, len(issued))
-	log.mu.Lock()
-	fps := make([]string, 0, len(log.first))
-	for fp := range log.first {
-		fps = append(fps, fp)
-	}
-	slices.SortFunc(fps, func(a, b string) int { return log.first[a].Compare(log.first[b]) })
-	for _, fp := range fps {
-		t.Logf("fleet: token %s at %v (outage %v to %v): %s, installed by %d instances", fp, log.first[fp].Sub(start).Round(time.Millisecond),
-			down.Sub(start).Round(time.Millisecond), (down.Add(outage)).Sub(start).Round(time.Millisecond), log.reason[fp], log.count[fp])
-	}
-	log.mu.Unlock()
 	if len(sw) > 0 {
 		t.Logf("fleet: switch (first to last instance on a new token) over %d tokens: p50 %v, max %v",
 			len(sw), sw[len(sw)/2].Round(time.Microsecond), sw[len(sw)-1].Round(time.Microsecond))
@@ -384,6 +373,19 @@ func TestFleetIntegration(t *testing.T) {
 	}
 	if got := log.revokeErrors.Load(); got != 0 {
 		t.Errorf("failed revocations: got %d, want 0", got)
+	}
+	if t.Failed() { // every token of the run, in order, to tell what went wrong
+		log.mu.Lock()
+		fps := make([]string, 0, len(log.first))
+		for fp := range log.first {
+			fps = append(fps, fp)
+		}
+		slices.SortFunc(fps, func(a, b string) int { return log.first[a].Compare(log.first[b]) })
+		for _, fp := range fps {
+			t.Logf("fleet: token %s at %v (outage %v to %v): %s, installed by %d instances", fp, log.first[fp].Sub(start).Round(time.Millisecond),
+				down.Sub(start).Round(time.Millisecond), (down.Add(outage)).Sub(start).Round(time.Millisecond), log.reason[fp], log.count[fp])
+		}
+		log.mu.Unlock()
 	}
 }
 
