@@ -49,12 +49,17 @@ type record struct {
 	// Fleet fields (SharedStore): optional.
 	Gen     uint64    `json:"gen,omitempty"`     // generation: 1 + that of the record it replaced
 	Retired []retired `json:"retired,omitempty"` // replaced tokens the fleet still has to revoke
+	Rotated bool      `json:"rotated,omitempty"` // the token was issued for a Rotate (fleetRotateWindow)
+	// Rejections counts the tokens in a row issued because the one before
+	// was rejected soon after it came (the fleet's 401 backoff steps).
+	Rejections int `json:"rejections,omitempty"`
 }
 
 // retired is a replaced token a fleet revokes once RevokeAt has passed.
 type retired struct {
 	Token    string    `json:"token"`
 	RevokeAt time.Time `json:"revoke_at"`
+	Expiry   time.Time `json:"expiry,omitzero"` // the token's; zero: unknown (kept until revoked)
 }
 
 // Format implements [fmt.Formatter]: every verb prints a summary that shows

@@ -35,11 +35,32 @@ type TokenStore interface {
 var ErrStoreMiss error = &plainError{msg: "store: no record"}
 
 // SharedStore is a [TokenStore] that several processes share: the instances
-// of a fleet. Over one, the TokenSources of every instance with the same key
-// act as one (one token request per fleet, one switch, revocation by the
-// fleet). Lock, Watch and Join take the same keys as Get and Put; a store
-// keeps locks and members apart from records, so a key names one record,
-// one lock and one set of members.
+// of a fleet. Lock, Watch and Join take the same keys as Get and Put; a
+// store keeps locks and members apart from records, so a key names one
+// record, one lock and one set of members.
+//
+// Over one, the TokenSources of every instance with the same client, origin
+// and scopes (one key) keep one token. One token request per fleet: the
+// instance that needs a token takes the lock (for at most 45 s, one token
+// request) and the others use the token it stores. One switch: every
+// instance uses a newly stored token within the store's change notice
+// (DirStore: 1 s; redisstore: milliseconds), or within 30 s when a notice
+// is lost (each instance reads the record every 30 s without one).
+// Revocation by the fleet: a replaced token is revoked RevokeAfter + 2 s
+// after it was replaced (a RevokeAfter of 30 s or more covers a lost notice
+// too), once (twice only when an instance dies between revoking it and
+// recording that, which is harmless), by whichever instance is alive; Close
+// of one instance revokes no token the others use. With RevokeOnClose each
+// instance renews its membership every 20 s, the last to Close revokes
+// every token of the fleet and deletes the record, and a crashed instance
+// counts as gone 1 min after its last renewal. Rotate on several instances
+// within 2 s of each other makes one token; 401s follow the backoff steps
+// of [TokenSource.Token] across the fleet (one new token per step,
+// whichever instance sees them). While the store fails, each instance keeps
+// its valid token (until 2 min before its expiry) and then gets new ones on
+// its own; once the store answers, the fleet is back on one token within
+// 30 s. The warm Token still does no I/O and allocates nothing. All
+// instances of a fleet should share one policy.
 //
 // Every method honours its ctx and is safe for concurrent use by multiple
 // goroutines and by several processes at once.

@@ -65,7 +65,7 @@ func (ts *TokenSource) Close(ctx context.Context) error {
 	// outcome: it is deleted beside them, and takes none of their time.
 	var sctx context.Context
 	var deleted chan struct{}
-	store := ts.policy.Store != nil
+	store := ts.policy.Store != nil && ts.fleet == nil // a fleet's record is the fleet's (leaveFleet)
 	if store && cur != nil && (ts.policy.RevokeOnClose || cur.rejected.Load()) {
 		var cancel context.CancelFunc
 		sctx, cancel = context.WithTimeout(ctx, storeTimeout)
@@ -85,6 +85,9 @@ func (ts *TokenSource) Close(ctx context.Context) error {
 	quiet := ts.wg.wait(ctx) // no background goroutine is left to start a store call
 	stop()
 	ts.finishCancel()
+	if err := ts.leaveFleet(ctx, cur); err != nil { // after the fleet's goroutine
+		errs = append(errs, err)
+	}
 	ts.mu.Lock()
 	late, _ := ts.toRevokeLocked(nil, seen)
 	ts.lateTaken = true
@@ -155,7 +158,7 @@ func (ts *TokenSource) toRevokeLocked(cur *entry, seen map[string]bool) ([]revoc
 		revoke = append(revoke, revocation{tok, fp})
 	}
 	if cur != nil {
-		if ts.policy.RevokeOnClose {
+		if ts.policy.RevokeOnClose && !ts.fleetRevokes(cur.tok) {
 			add(cur.tok, cur.fp)
 		} else {
 			seen[cur.tok.AccessToken] = true // never revoke the current token

@@ -15,10 +15,11 @@ import (
 // startLocked starts a token request in the background and returns its
 // flight. ts.mu is held.
 func (ts *TokenSource) startLocked(reason TokenReason) *flight {
-	f := &flight{done: make(chan struct{})}
+	f := &flight{done: make(chan struct{}), old: ts.cur.Load()}
 	ts.flight = f
-	// Rotate never takes a stored token, and leaves the store unread.
-	loadStore := !ts.loaded && ts.policy.Store != nil && reason != ReasonRotate
+	// Rotate never takes a stored token, and leaves the store unread. A
+	// fleet reads the store in obtain.
+	loadStore := !ts.loaded && ts.policy.Store != nil && reason != ReasonRotate && ts.fleet == nil
 	ts.loaded = true
 	ts.wg.Add(1)
 	go func() {
@@ -39,13 +40,19 @@ func (ts *TokenSource) fly(f *flight, reason TokenReason, loadStore bool) {
 			reason, f.stored = ReasonStore, true
 		}
 	}
-	if tok == nil {
+	var ft fleetToken
+	switch {
+	case ts.fleet != nil:
+		if ft, err = ts.obtainFleet(f, reason); err == nil {
+			tok, issued, reason, f.stored = ft.tok, ft.issued, ft.why, ft.why == ReasonStore
+		}
+	case tok == nil:
 		tok, err = ts.c.Token(ts.ctx)
 	}
 	ts.mu.Lock()
 	if ts.closed {
 		orphan := false
-		if err == nil && !f.stored {
+		if err == nil && !f.stored && !ts.fleetRevokes(tok) {
 			// Issued while Close ran: nobody will use it, so Close
 			// revokes it rather than leave it active; or, when Close
 			// has already taken its last revocations (it stopped waiting
@@ -87,8 +94,15 @@ func (ts *TokenSource) fly(f *flight, reason TokenReason, loadStore bool) {
 		return
 	}
 	ts.failures, ts.lastErr, ts.nextTry = 0, nil, time.Time{}
+	if ts.fleet != nil && ts.stale(f, ft) {
+		ts.flight = nil
+		ts.mu.Unlock()
+		close(f.done)
+		return
+	}
 	e := ts.installLocked(tok, reason, issued)
-	save := ts.policy.Store != nil && !f.stored
+	e.gen = ft.gen
+	save := ts.policy.Store != nil && !f.stored && ts.fleet == nil
 	if save {
 		ts.wg.Add(1)
 	}
@@ -176,7 +190,7 @@ func (ts *TokenSource) installLocked(tok *Token, reason TokenReason, issued time
 		}
 	}
 	ts.forgetLocked(tok.AccessToken, now)
-	if old != nil && old.tok.AccessToken != tok.AccessToken && !expired(old.tok, now) {
+	if old != nil && old.tok.AccessToken != tok.AccessToken && !expired(old.tok, now) && !ts.fleetRetires(old.tok) {
 		ts.retireLocked(old)
 	}
 	return e

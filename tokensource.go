@@ -56,6 +56,8 @@ type TokenPolicy struct {
 	// and runs on a goroutine of its own: a store that fails, hangs or
 	// panics costs a logged failure (and the wait until the deadline), never
 	// a failed or hung call. nil keeps the token in memory only.
+	// Over a [SharedStore] ([DirStore] is one), the instances sharing it
+	// keep one token as a fleet, within the bounds SharedStore states.
 	Store TokenStore
 	// Introspect403 makes the [TokenSource.Transport] tell a dead token from
 	// a permission denial on a 403 Forbidden from the client's origin, as
@@ -157,6 +159,7 @@ type tsState struct {
 	// later is revoked by the goroutine that got it.
 	lateTaken bool
 	seq       uint64 // of the newest entry
+	fleet     *fleet // non-nil when the Store is a SharedStore (fleet_host.go)
 
 	storeLock chan struct{} // one store write at a time
 	savedSeq  uint64        // the newest entry written (or deleted); under storeLock
@@ -175,6 +178,7 @@ type entry struct {
 	seq     uint64      // the order of installation
 	streak  int         // rejected tokens in a row before it
 	aged    bool        // it becomes due by MaxAge, not by expiry
+	gen     uint64      // its generation in the fleet's record; 0: none
 
 	due      atomic.Bool
 	rejected atomic.Bool // the server rejected it (a 401, Invalidate)
@@ -186,7 +190,8 @@ type entry struct {
 type flight struct {
 	done   chan struct{}
 	err    error
-	stored bool // it installed a token loaded from the Store
+	stored bool   // it installed a token loaded from the Store
+	old    *entry // the current entry when it started (fleet)
 }
 
 // replaced is a token that was replaced and is still to be revoked.
@@ -219,7 +224,7 @@ func (c *Client) TokenSource(p TokenPolicy) (*TokenSource, error) {
 	if p.Store != nil {
 		st.key = c.storeKey()
 	}
-	return &TokenSource{c: c, policy: p, tsState: st}, nil
+	return startFleet(&TokenSource{c: c, policy: p, tsState: st}), nil
 }
 
 // Token returns the current token, issuing one first if there is none that

@@ -54,7 +54,7 @@ func (ts *TokenSource) reject(e *entry, cause string) {
 		}
 		step = wait
 	}
-	store := ts.policy.Store != nil
+	store := ts.policy.Store != nil && ts.fleet == nil // a fleet's record is replaced, never deleted, by the next token
 	if store {
 		ts.wg.Add(1)
 	}

@@ -48,6 +48,31 @@ trap cleanup EXIT
 want=$(go test -list . ./integration/... | grep -c '^Test' || true)
 [ "$want" -gt 0 ] || { echo "integration: go test -list found no tests" >&2; exit 1; }
 
+# fleet VERSION URL DIR: the fleet integration test of the redisstore module
+# (its own module, so that the root never requires go-redis) against the
+# server at URL and the Redis at CRYPTOFUSE_REDIS_ADDR (.ci/run exports it):
+# 10 instances over one redisstore, 32 callers, a Redis outage. It fails on
+# a failure and on a skip, and prints the test's numbers.
+fleet() {
+	local version=$1 url=$2 d=$3 run=$SECONDS
+	[ -n "${CRYPTOFUSE_REDIS_ADDR:-}" ] || {
+		echo "integration: CRYPTOFUSE_REDIS_ADDR is not set; the fleet test needs a Redis (integration/redis.sh start DIR)" >&2
+		exit 1
+	}
+	(cd redisstore && CRYPTOFUSE_INTEGRATION_URL=$url go test -race -count=1 -run 'Fleet' -v .) >"$d/fleet.log" 2>&1 || {
+		cat "$d/fleet.log"
+		echo "integration: the fleet test failed against DOT $version and Redis at $CRYPTOFUSE_REDIS_ADDR" >&2
+		exit 1
+	}
+	if grep -q -- '--- SKIP' "$d/fleet.log" || ! grep -q -- '^--- PASS: TestFleetIntegration' "$d/fleet.log"; then
+		cat "$d/fleet.log"
+		echo "integration: the fleet test did not run against DOT $version" >&2
+		exit 1
+	fi
+	grep -E 'fleet: (DOT|requests|Redis|switch)' "$d/fleet.log" | sed 's/^[[:space:]]*[a-z_]*\.go:[0-9]*: /integration: /'
+	echo "integration: fleet test passed against DOT $version in $((SECONDS - run))s"
+}
+
 # suite NAME PYTHONPATH: start a server whose python3 has PYTHONPATH, run every
 # integration test against it, stop it, and append "VERSION in Ns" to $ran.
 ran=()
@@ -62,6 +87,7 @@ suite() {
 		echo "integration: tests failed against DOT $version" >&2
 		exit 1
 	}
+	fleet "$version" "$url" "$d"
 	integration/stop.sh "$d"
 	grep -E '^(ok|---|FAIL)' "$d/test.log" || true
 	if grep -q -- '--- SKIP' "$d/test.log"; then
