@@ -3,8 +3,11 @@ package redisstore_test
 import (
 	"context"
 	"log"
+	"net/http"
+	"os"
 	"time"
 
+	cryptofuse "github.com/cryptofuse/cryptofuse-go"
 	"github.com/cryptofuse/cryptofuse-go/redisstore"
 	"github.com/redis/go-redis/v9"
 )
@@ -46,4 +49,30 @@ func ExampleNew_sentinel() {
 	})
 	defer rdb.Close()
 	_ = redisstore.New(rdb)
+}
+
+// Every instance of a service shares one token through Redis: each builds
+// its TokenSource over the same store, with the same policy. Compiled, not
+// run: it needs a Redis and real credentials.
+func ExampleNew_fleet() {
+	id, secret := os.Getenv("CRYPTOFUSE_CLIENT_ID"), os.Getenv("CRYPTOFUSE_CLIENT_SECRET")
+	c, err := cryptofuse.NewClient(id, secret)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379", ContextTimeoutEnabled: true})
+	defer rdb.Close()
+	ts, err := c.TokenSource(cryptofuse.TokenPolicy{
+		MaxAge:        time.Hour,   // the fleet rotates hourly, as one
+		RevokeAfter:   time.Minute, // a replaced token is revoked once, by one instance
+		RevokeOnClose: true,        // by the last instance to close
+		Store:         redisstore.New(rdb, redisstore.WithPrefix("billing:")),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ts.Close(context.Background())
+	api := &http.Client{Transport: ts.Transport(nil)}
+	_ = api
 }
