@@ -207,6 +207,12 @@ func (f *fleet) obtainLocked(ctx context.Context, reason TokenReason, old *Token
 	}
 	tok, err := f.mint(ctx)
 	if err != nil {
+		if reason == ReasonRejected && rec != nil && old != nil && !rec.Rejected && rec.Token.AccessToken == old.AccessToken {
+			// No replacement for now: flag the rejected token, under the
+			// lock this instance holds, so that no start takes it.
+			rec.Rejected = true
+			_ = f.write(ctx, rec)
+		}
 		return fleetToken{}, err
 	}
 	f.mu.Lock()
@@ -237,7 +243,7 @@ func (f *fleet) usable(rec *record, reason TokenReason, old *Token, start time.T
 	}
 	t, now := rec.Token, f.c.clock.now()
 	switch {
-	case !alive(t, now):
+	case !alive(t, now), rec.Rejected:
 		return fleetToken{}, false
 	case reason == ReasonRotate:
 		// Rotations of several instances at once make one token: the

@@ -1,6 +1,7 @@
 package cryptofuse
 
 import (
+	"context"
 	"strconv"
 	"time"
 )
@@ -143,4 +144,22 @@ func (f *fleet) noticed() {
 	close(f.notice)
 	f.notice = make(chan struct{})
 	f.noticeMu.Unlock()
+}
+
+// markRejected flags the record's token as rejected when it is tok, so that
+// no instance (a start among them) takes it before the next token replaces
+// the record. Best effort: when another instance holds the lock, it is
+// storing that next token already.
+func (f *fleet) markRejected(ctx context.Context, tok *Token) {
+	owner := f.id + "-reject"
+	if f.lock(ctx, owner) != nil {
+		return
+	}
+	defer f.unlock(ctx, owner)
+	rec, err := f.read(ctx)
+	if err != nil || rec == nil || rec.Rejected || rec.Token.AccessToken != tok.AccessToken {
+		return
+	}
+	rec.Rejected = true
+	_ = f.write(ctx, rec)
 }

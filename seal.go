@@ -53,6 +53,9 @@ type record struct {
 	// Rejections counts the tokens in a row issued because the one before
 	// was rejected soon after it came (the fleet's 401 backoff steps).
 	Rejections int `json:"rejections,omitempty"`
+	// Rejected: the server rejected the record's token; no instance takes
+	// it, and the next token replaces the record.
+	Rejected bool `json:"rejected,omitempty"`
 }
 
 // retired is a replaced token a fleet revokes once RevokeAt has passed.

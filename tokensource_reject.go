@@ -54,7 +54,9 @@ func (ts *TokenSource) reject(e *entry, cause string) {
 		}
 		step = wait
 	}
-	store := ts.policy.Store != nil && ts.fleet == nil // a fleet's record is replaced, never deleted, by the next token
+	// A fleet's record is flagged, never deleted (it holds the fleet's
+	// pending revocations), and replaced by the next token.
+	store := ts.policy.Store != nil
 	if store {
 		ts.wg.Add(1)
 	}
@@ -69,6 +71,10 @@ func (ts *TokenSource) reject(e *entry, cause string) {
 		// goroutine, which it then panics) must not leave ts.wg waiting.
 		go func() {
 			defer ts.wg.Done()
+			if ts.fleet != nil {
+				ts.fleet.markRejected(ts.ctx, e.tok)
+				return
+			}
 			ts.writeStore(ts.ctx, e, true)
 		}()
 	}
