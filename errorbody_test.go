@@ -240,7 +240,7 @@ func FuzzErrorBody(f *testing.F) {
 			t.Errorf("registered code %q became %q", code, e.Code)
 		}
 		for name, s := range sentinels {
-			if got, want := errors.Is(e, s), e.Code == s.(*codeError).code; got != want {
+			if got, want := errors.Is(e, s), e.Code == s.(*plainError).code; got != want {
 				t.Errorf("errors.Is(%q, %s) = %v, want %v", e.Code, name, got, want)
 			}
 		}

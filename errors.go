@@ -48,7 +48,7 @@ var ErrMalformedToken error = &plainError{msg: "malformed token"}
 // the revocation did not take. django-oauth-toolkit 3.x does this for a
 // token issued to another client (RFC 7009 §2.1). Test for it with
 // errors.Is(err, ErrStillActive).
-var ErrStillActive error = &bareError{msg: "token still active after revocation"}
+var ErrStillActive error = &plainError{msg: "token still active after revocation"}
 
 // ErrNotVerified is wrapped by the error of [Client.RevokeAndVerify] when the
 // revocation was answered 2xx but the check that followed (introspection,
@@ -56,27 +56,25 @@ var ErrStillActive error = &bareError{msg: "token still active after revocation"
 // ErrNotVerified) tells it from a failed revocation, and errors.As still
 // finds the check's own error (an [*Error] with Op "introspect", or a
 // transport error).
-var ErrNotVerified error = &bareError{msg: "revocation not verified"}
+var ErrNotVerified error = &plainError{msg: "revocation not verified"}
 
-// malformedError is a token refused with ErrMalformedToken, with the reason.
-type malformedError struct{ reason string }
-
-func (e *malformedError) message() string { return "malformed token: " + e.reason }
-func (e *malformedError) Error() string   { return prefix + e.message() }
-func (e *malformedError) Unwrap() error   { return ErrMalformedToken }
+// malformed is a token refused with ErrMalformedToken, with the reason.
+func malformed(reason string) error {
+	return &plainError{msg: "malformed token: " + reason, is: ErrMalformedToken}
+}
 
 // The RFC 6749 §5.2 and RFC 7009 §2.2.1 error codes. errors.Is(err, X) holds
 // when err is (or wraps) an [*Error] whose Code is X's code:
 //
 //	if errors.Is(err, cryptofuse.ErrInvalidClient) { /* bad credentials */ }
 var (
-	ErrInvalidRequest       error = &codeError{"invalid_request"}
-	ErrInvalidClient        error = &codeError{"invalid_client"}
-	ErrInvalidGrant         error = &codeError{"invalid_grant"}
-	ErrUnauthorizedClient   error = &codeError{"unauthorized_client"}
-	ErrUnsupportedGrantType error = &codeError{"unsupported_grant_type"}
-	ErrInvalidScope         error = &codeError{"invalid_scope"}
-	ErrUnsupportedTokenType error = &codeError{"unsupported_token_type"}
+	ErrInvalidRequest       error = &plainError{msg: "invalid_request", code: "invalid_request"}
+	ErrInvalidClient        error = &plainError{msg: "invalid_client", code: "invalid_client"}
+	ErrInvalidGrant         error = &plainError{msg: "invalid_grant", code: "invalid_grant"}
+	ErrUnauthorizedClient   error = &plainError{msg: "unauthorized_client", code: "unauthorized_client"}
+	ErrUnsupportedGrantType error = &plainError{msg: "unsupported_grant_type", code: "unsupported_grant_type"}
+	ErrInvalidScope         error = &plainError{msg: "invalid_scope", code: "invalid_scope"}
+	ErrUnsupportedTokenType error = &plainError{msg: "unsupported_token_type", code: "unsupported_token_type"}
 )
 
 // registeredCodes are the error codes of RFC 6749 §4.1.2.1, §5.2, RFC 6750
@@ -89,18 +87,16 @@ var registeredCodes = map[string]bool{
 	"insufficient_scope": true,
 }
 
-// codeError is the type of the error-code sentinels.
-type codeError struct{ code string }
-
-func (e *codeError) message() string { return e.code }
-func (e *codeError) Error() string   { return prefix + e.message() }
-
-// plainError is an error of this package that is neither an answer nor a
-// transport failure: a sentinel such as ErrEmptyToken, or a call that could
-// not be made (a nil Context). Unwrap gives its cause, if any.
+// plainError is every error of this package that is neither an answer
+// ([*Error]), a failed rotation ([*RotateError]) nor a transport failure
+// (connError): a sentinel such as ErrEmptyToken or ErrInvalidClient, or an
+// error that names its kind (a sentinel it matches with errors.Is) and its
+// cause (Unwrap). It is the one way this package builds such an error.
 type plainError struct {
-	msg string
-	err error
+	msg  string
+	err  error  // the cause, if any: Unwrap gives it
+	is   error  // the sentinel errors.Is matches besides the cause, if any
+	code string // for an RFC 6749 code sentinel: the code that [Error.Is] matches
 }
 
 func (e *plainError) message() string {
@@ -109,16 +105,9 @@ func (e *plainError) message() string {
 	}
 	return e.msg + ": " + messageOf(e.err)
 }
-func (e *plainError) Error() string { return prefix + e.message() }
-func (e *plainError) Unwrap() error { return e.err }
-
-// bareError is a sentinel that other errors of this package wrap: its
-// message has no prefix of its own, since the wrapper's has one. Alone, it
-// prints with the prefix.
-type bareError struct{ msg string }
-
-func (e *bareError) message() string { return e.msg }
-func (e *bareError) Error() string   { return prefix + e.msg }
+func (e *plainError) Error() string        { return prefix + e.message() }
+func (e *plainError) Unwrap() error        { return e.err }
+func (e *plainError) Is(target error) bool { return e.is != nil && target == e.is }
 
 // Error is an answer from the server that is not a success: a non-2xx status
 // (a 3xx included: redirects are never followed), or a 2xx whose body is not
@@ -184,7 +173,7 @@ func (e *Error) message() string {
 // Is reports whether target is the sentinel for e.Code, so that
 // errors.Is(err, ErrInvalidClient) works.
 func (e *Error) Is(target error) bool {
-	t, ok := target.(*codeError)
+	t, ok := target.(*plainError)
 	return ok && e.Code != "" && t.code == e.Code
 }
 

@@ -15,7 +15,7 @@ func TestSentinels(t *testing.T) {
 	for name, s := range sentinels {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			code := s.(*codeError).code
+			code := s.(*plainError).code
 			assert.Equal(t, "cryptofuse: "+code, s.Error())
 			assert.True(t, errors.Is(&Error{Code: code}, s))
 			assert.False(t, errors.Is(&Error{Code: code + "x"}, s))

@@ -195,6 +195,7 @@ func TestFleetStoreHooks(t *testing.T) {
 		require.NoError(t, err)
 		_, err = ts.Token(context.Background())
 		require.NoError(t, err)
+		synctest.Wait() // the watch loop has started watching
 		require.NoError(t, ts.Close(context.Background()))
 		mu.Lock()
 		defer mu.Unlock()

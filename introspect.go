@@ -157,38 +157,21 @@ func (c *Client) RevokeAndVerify(ctx context.Context, token string, hint TokenTy
 	}
 	in, err := c.Introspect(ctx, token)
 	if err != nil {
-		return &notVerifiedError{err: err}
+		return &plainError{msg: "revoke and verify: revoked (2xx), but not verified", err: err, is: ErrNotVerified}
 	}
 	if in.Active {
-		return &stillActiveError{clientID: clean(c.scrubber(token)(in.ClientID), maxCodeLen)}
+		return stillActive(clean(c.scrubber(token)(in.ClientID), maxCodeLen))
 	}
 	return nil
 }
 
-// notVerifiedError is RevokeAndVerify's error for a revocation whose check
-// failed: errors.Is matches ErrNotVerified, and Unwrap gives the check's
-// error.
-type notVerifiedError struct{ err error }
-
-func (e *notVerifiedError) message() string {
-	return "revoke and verify: revoked (2xx), but not verified: " + messageOf(e.err)
-}
-func (e *notVerifiedError) Error() string        { return prefix + e.message() }
-func (e *notVerifiedError) Unwrap() error        { return e.err }
-func (e *notVerifiedError) Is(target error) bool { return target == ErrNotVerified }
-
-// stillActiveError is RevokeAndVerify's error for a token that the server
-// answered 2xx to revoke but still reports active.
-type stillActiveError struct {
-	clientID string // the token's client, as introspection reported it (sanitized, scrubbed)
-}
-
-func (e *stillActiveError) message() string {
+// stillActive is RevokeAndVerify's error for a token that the server
+// answered 2xx to revoke but still reports active; clientID is the token's
+// client as introspection reported it (sanitized and scrubbed), if any.
+func stillActive(clientID string) error {
 	msg := "revoke and verify: the server answered 2xx to the revocation but still reports the token active"
-	if e.clientID != "" {
-		msg += " (issued to client " + strconv.Quote(e.clientID) + "; RFC 7009 §2.1 lets a server keep another client's token)"
+	if clientID != "" {
+		msg += " (issued to client " + strconv.Quote(clientID) + "; RFC 7009 §2.1 lets a server keep another client's token)"
 	}
-	return msg
+	return &plainError{msg: msg, is: ErrStillActive}
 }
-func (e *stillActiveError) Error() string { return prefix + e.message() }
-func (e *stillActiveError) Unwrap() error { return ErrStillActive }

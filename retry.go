@@ -151,7 +151,7 @@ var verdictCodes = func() map[string]bool {
 	m := make(map[string]bool)
 	for _, s := range []error{ErrInvalidRequest, ErrInvalidClient, ErrInvalidGrant, ErrUnauthorizedClient,
 		ErrUnsupportedGrantType, ErrInvalidScope, ErrUnsupportedTokenType} {
-		m[s.(*codeError).code] = true
+		m[s.(*plainError).code] = true
 	}
 	return m
 }()

@@ -31,23 +31,23 @@ func checkToken(token string) error {
 		return ErrEmptyToken
 	}
 	if r, _ := utf8.DecodeRuneInString(token); isEdgeSpace(r) {
-		return &malformedError{reason: fmt.Sprintf("leading white space (%U); pass the token alone", r)}
+		return malformed(fmt.Sprintf("leading white space (%U); pass the token alone", r))
 	}
 	if r, _ := utf8.DecodeLastRuneInString(token); isEdgeSpace(r) {
-		return &malformedError{reason: fmt.Sprintf("trailing white space (%U), such as a newline read with it; pass the token alone", r)}
+		return malformed(fmt.Sprintf("trailing white space (%U), such as a newline read with it; pass the token alone", r))
 	}
 	for i, r := range token {
 		if unicode.IsControl(r) {
-			return &malformedError{reason: fmt.Sprintf("control character %U at byte %d", r, i)}
+			return malformed(fmt.Sprintf("control character %U at byte %d", r, i))
 		}
 	}
 	if i := strings.IndexFunc(token, unicode.IsSpace); i > 0 {
 		word := token[:i]
 		if strings.EqualFold(word, tokensyntax.HeaderName) {
-			return &malformedError{reason: `it starts with "Authorization:"; pass the token alone, without the header name and scheme`}
+			return malformed(`it starts with "Authorization:"; pass the token alone, without the header name and scheme`)
 		}
 		if scheme, ok := tokensyntax.Scheme(word); ok {
-			return &malformedError{reason: fmt.Sprintf("it starts with the authentication scheme %q and a space; pass the token without it", scheme)}
+			return malformed(fmt.Sprintf("it starts with the authentication scheme %q and a space; pass the token without it", scheme))
 		}
 	}
 	return nil

@@ -14,7 +14,7 @@ var ErrClosed error = &plainError{msg: "token source closed"}
 
 // errRejected is wrapped by the error Token returns while new tokens are
 // being rejected and the next one waits for its backoff step.
-var errRejected = &bareError{msg: "the server rejected the newest tokens (401); the next one is issued after a backoff"}
+var errRejected = &plainError{msg: "the server rejected the newest tokens (401); the next one is issued after a backoff"}
 
 // Defaults and bounds of a TokenSource.
 const (

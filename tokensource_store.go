@@ -113,7 +113,7 @@ func (ts *TokenSource) load() (*Token, time.Time) {
 }
 
 // errUnusable is the cause of a record that opened but cannot be used.
-var errUnusable = &bareError{msg: "stored token not usable"}
+var errUnusable = &plainError{msg: "stored token not usable"}
 
 // usable checks an opened record beyond what openRecord checks.
 func (ts *TokenSource) usable(r *record, now time.Time) error {

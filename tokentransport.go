@@ -12,11 +12,7 @@ import (
 // ErrForeignOrigin is wrapped by the error of a request that the RoundTripper
 // of [TokenSource.Transport] refused to send because its URL is not on the
 // client's own origin: the token would have gone to another server.
-var ErrForeignOrigin error = errForeignOrigin
-
-// errForeignOrigin is ErrForeignOrigin without the package prefix, so that
-// an error wrapping it names the package once.
-var errForeignOrigin = &bareError{msg: "request is not for the client's origin; the token is not sent"}
+var ErrForeignOrigin error = &plainError{msg: "request is not for the client's origin; the token is not sent"}
 
 // Transport returns an http.RoundTripper that sends each request through
 // base with the current token in an "Authorization: Bearer" header (RFC 6750
@@ -105,7 +101,7 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.URL != nil {
 			where = req.URL.Scheme + "://" + req.URL.Host
 		}
-		return nil, &plainError{msg: req.Method + " " + where, err: errForeignOrigin}
+		return nil, &plainError{msg: req.Method + " " + where, err: ErrForeignOrigin}
 	}
 	e, err := t.entry(req)
 	if err != nil {
