@@ -385,10 +385,6 @@ func TestAttack2DocsLinksResolve(t *testing.T) {
 	}
 }
 
-type a2DelFailStore struct{ a2MapStore }
-
-func (s *a2DelFailStore) Delete(ctx context.Context, key string) error { return errA2 }
-
 // Promise (DESIGN "What a managed token must survive": "Close spends its ctx on
 // revocations first"; Hooks doc: "a slow hook slows the call that reports",
 // that call, not Close).

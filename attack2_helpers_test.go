@@ -242,8 +242,3 @@ func (h a2Handler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h a2Handler) WithGroup(string) slog.Handler      { return h }
 
 var errA2 = errors.New("a2 put failed")
-
-type ioReader interface {
-	Read([]byte) (int, error)
-	Close() error
-}

@@ -96,6 +96,9 @@ func TestAttackAttemptEventsSequence(t *testing.T) {
 	srv.InjectFault(1, cryptofusetest.Fault{Path: cryptofusetest.IntrospectPath, Status: 404})
 	_, err = cl.Introspect(context.Background(), tok)
 	evs = r.get()
+	if err == nil {
+		t.Error("404: nil error")
+	}
 	if len(evs) != 1 || evs[0].GaveUp != "not retryable" || evs[0].StatusCode != 404 {
 		t.Fatalf("404 events = %+v", evs)
 	}

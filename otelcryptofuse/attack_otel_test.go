@@ -54,12 +54,12 @@ func (h *atkHarness) all(t *testing.T) string {
 	for _, s := range h.spans.GetSpans() {
 		fmt.Fprintf(&b, "%s|%s|%s|", s.Name, s.Status.Description, s.Status.Code)
 		for _, a := range s.Attributes {
-			fmt.Fprintf(&b, "%s=%s|", a.Key, a.Value.Emit())
+			fmt.Fprintf(&b, "%s=%s|", a.Key, a.Value.String())
 		}
 		for _, e := range s.Events {
 			fmt.Fprintf(&b, "%s|", e.Name)
 			for _, a := range e.Attributes {
-				fmt.Fprintf(&b, "%s=%s|", a.Key, a.Value.Emit())
+				fmt.Fprintf(&b, "%s=%s|", a.Key, a.Value.String())
 			}
 		}
 	}
@@ -79,7 +79,7 @@ func (h *atkHarness) all(t *testing.T) string {
 func attrsOf(b *strings.Builder, d metricdata.Aggregation) {
 	emit := func(set attribute.Set) {
 		for _, kv := range set.ToSlice() {
-			fmt.Fprintf(b, "%s=%s|", kv.Key, kv.Value.Emit())
+			fmt.Fprintf(b, "%s=%s|", kv.Key, kv.Value.String())
 		}
 	}
 	switch v := d.(type) {
@@ -183,16 +183,16 @@ func TestAttackOtelAttemptSpans(t *testing.T) {
 		return attribute.Value{}, false
 	}
 	if v, _ := get(0, "cryptofuse.operation"); v.AsString() != "revoke" {
-		t.Errorf("span 0 op %v", v.Emit())
+		t.Errorf("span 0 op %v", v.String())
 	}
 	if _, ok := get(1, "http.request.resend_count"); ok {
 		t.Errorf("first introspect attempt has resend_count")
 	}
 	if v, _ := get(1, "error.type"); v.AsString() != "503" {
-		t.Errorf("error.type %q", v.Emit())
+		t.Errorf("error.type %q", v.String())
 	}
 	if v, ok := get(3, "http.request.resend_count"); !ok || v.AsInt64() != 2 {
-		t.Errorf("third attempt resend_count %v %v", v.Emit(), ok)
+		t.Errorf("third attempt resend_count %v %v", v.String(), ok)
 	}
 	if _, ok := get(3, "error.type"); ok {
 		t.Errorf("successful attempt has error.type")
