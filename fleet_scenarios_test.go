@@ -119,6 +119,11 @@ func TestFleetMaxAgeRotation(t *testing.T) {
 						assert.False(t, gone, "the current token was revoked")
 						continue
 					}
+					if n == 0 && time.Since(h.last[tok]) < revokeAfter+fleetSweepJitter+fleetPoll {
+						// Replaced by the last call's refresh, in the
+						// background: not due for revocation yet.
+						continue
+					}
 					if n != 1 {
 						t.Errorf("token %s revoked %d times, want 1", Fingerprint(tok), n)
 						continue
