@@ -387,3 +387,78 @@ func checkSpans(t *testing.T, spans tracetest.SpanStubs, baseURL string) {
 		}
 	}
 }
+
+// TestTokenLifeFleetStore: over a DirStore used as a SharedStore (a fleet
+// of one), the store calls of the fleet (lock, join, leave, ...) are
+// counted by operation and outcome, beside the token's life. The fleet
+// polls and renews on timers, so only the operations that must appear,
+// and the token counts, are checked exactly.
+func TestTokenLifeFleetStore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		srv := cryptofusetest.NewServer(testID, testSecret, cryptofusetest.WithoutListener())
+		defer srv.Close()
+		c, err := cryptofuse.NewClient(testID, testSecret, cryptofuse.WithBaseURL(srv.URL),
+			cryptofuse.WithHTTPClient(srv.Client()), cryptofuse.WithHooks(h.inst.Hooks()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := c.TokenSource(cryptofuse.TokenPolicy{RevokeOnClose: true, Store: cryptofuse.DirStore(t.TempDir())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		// settle lets the fleet's store calls finish: DirStore polls its
+		// guard file on timers when two calls meet there, and those
+		// timers fire only when the bubble's clock moves.
+		settle := func() {
+			time.Sleep(time.Second)
+			synctest.Wait()
+		}
+		tok1, err := ts.Token(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		settle()
+		tok2, err := ts.Rotate(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		settle()
+		if err := ts.Close(ctx); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		synctest.Wait()
+		if srv.Active(tok1.AccessToken) || srv.Active(tok2.AccessToken) {
+			t.Error("a token of the fleet of one is still active after Close with RevokeOnClose")
+		}
+
+		ms := h.metrics(t)
+		id := AttrClientID.String(testID)
+		assertMap(t, MetricTokensObtained, sums(t, ms, MetricTokensObtained), map[string]int64{
+			attrs(id, AttrReason.String(string(cryptofuse.ReasonFirst))):  1,
+			attrs(id, AttrReason.String(string(cryptofuse.ReasonRotate))): 1,
+		})
+		store := sums(t, ms, MetricStoreOperations)
+		for _, op := range []string{"lock", "put", "join", "leave"} {
+			k := attrs(id, AttrStoreOperation.String(op), AttrOutcome.String(string(cryptofuse.StoreOK)))
+			if store[k] < 1 {
+				t.Errorf("%s[%s]: got %d, want at least 1 (all: %v)", MetricStoreOperations, k, store[k], store)
+			}
+		}
+		for k := range store {
+			if strings.Contains(k, "outcome=error") {
+				t.Errorf("%s: a failed store call: %s (all: %v)", MetricStoreOperations, k, store)
+			}
+		}
+		var revoked int64
+		for _, n := range sums(t, ms, MetricRevocations) {
+			revoked += n
+		}
+		if want := int64(srv.Counts().Revoke); revoked != want {
+			t.Errorf("%s: got %d in all, want %d, one per revocation request", MetricRevocations, revoked, want)
+		}
+		assertNoSecret(t, h, testSecret, tok1.AccessToken, tok2.AccessToken,
+			cryptofuse.Fingerprint(tok1.AccessToken), cryptofuse.Fingerprint(tok2.AccessToken))
+	})
+}
