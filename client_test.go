@@ -313,7 +313,7 @@ func TestConcurrentCallsUnderFaults(t *testing.T) {
 	var calls int
 	for g, r := range results {
 		for _, err := range r.errs {
-			t.Errorf("goroutine %d: %v", g, err)
+			assert.NoError(t, err, "goroutine %d", g)
 			assertNoSecret(t, err.Error(), testSecret)
 		}
 		for _, tok := range append(r.revoked, r.rotatedOld...) {
