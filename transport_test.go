@@ -45,9 +45,7 @@ func TestNewTransport(t *testing.T) {
 				{"a dialer of its own", tr.DialContext != nil, true},
 			}
 			for _, s := range settings {
-				if s.got != s.want {
-					t.Errorf("%s: got %v, want %v", s.name, s.got, s.want)
-				}
+				assert.Equal(t, s.want, s.got, s.name)
 			}
 			// Every idle connection may stay: a busy service's callers keep
 			// their connections in the pool.
