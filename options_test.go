@@ -92,12 +92,8 @@ func TestWithClock(t *testing.T) {
 			c, err := NewClient("id", "x", tc.opts...)
 			require.NoError(t, err)
 			k := c.clock
-			if got := k.now().Equal(at); got != tc.wantNow {
-				t.Errorf("now() = %v: fixed %v, want %v", k.now(), got, tc.wantNow)
-			}
-			if got := k.jitter(1000) == 500; got != tc.wantJitter {
-				t.Errorf("jitter is the test's: got %v, want %v", got, tc.wantJitter)
-			}
+			assert.Equal(t, tc.wantNow, k.now().Equal(at), "now() = %v: fixed", k.now())
+			assert.Equal(t, tc.wantJitter, k.jitter(1000) == 500, "jitter is the test's")
 			slept = nil
 			if tc.wantSleep {
 				require.NoError(t, k.sleep(context.Background(), time.Hour))
