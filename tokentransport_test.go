@@ -2,7 +2,6 @@ package cryptofuse
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -76,9 +75,8 @@ func TestTransport_OnlyTheClientsOrigin(t *testing.T) {
 			assert.Nil(t, resp)
 			assert.Equal(t, 0, sent, "requests that reached the base transport")
 			assert.True(t, body.closed, "the request body was not closed")
-			if n, _, _ := srv.counts(); n != 0 {
-				t.Errorf("token requests for a foreign request: got %d, want 0", n)
-			}
+			n, _, _ := srv.counts()
+			assert.Equal(t, 0, n, "token requests for a foreign request")
 		})
 	}
 }
@@ -158,9 +156,7 @@ func TestTransport_AfterClose(t *testing.T) {
 	req, err := http.NewRequest(http.MethodGet, mockBase+"/api/", nil)
 	require.NoError(t, err)
 	_, err = ts.Transport(srv).RoundTrip(req)
-	if !errors.Is(err, ErrClosed) {
-		t.Errorf("RoundTrip after Close: got %v, want ErrClosed", err)
-	}
+	assert.ErrorIs(t, err, ErrClosed, "RoundTrip after Close")
 }
 
 // closeRecorder is a request body that records whether it was closed, and
