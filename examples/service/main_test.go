@@ -123,9 +123,9 @@ func TestServe(t *testing.T) {
 	for len(rec.seen()) < 3 {
 		select {
 		case <-deadline:
-			t.Fatal("not two rotations in 30 s")
+			require.Fail(t, "not two rotations in 30 s")
 		case err := <-done:
-			t.Fatalf("serve returned early: %v", err)
+			require.Fail(t, "serve returned early", "%v", err)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
