@@ -7,8 +7,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/stretchr/testify/require"
 )
 
 // TestFleetSwitchDelay measures the switch, in synctest's fake time: how
@@ -47,13 +45,16 @@ func switchDelays(t *testing.T, n, rotations int, mute bool) []time.Duration {
 		for i := range fleet {
 			fleet[i] = fleetSource(t, srv, store, TokenPolicy{}, rand.Int64N)
 			t.Cleanup(func() { _ = fleet[i].Close(context.Background()) })
-			_, err := fleet[i].Token(context.Background())
-			require.NoError(t, err)
+			if _, err := fleet[i].Token(context.Background()); err != nil {
+				t.Fatalf("instance %d Token: got %v, want nil", i, err)
+			}
 		}
 		for range rotations {
 			time.Sleep(7 * time.Minute)
 			tok, err := fleet[0].Rotate(context.Background())
-			require.NoError(t, err)
+			if err != nil {
+				t.Fatalf("Rotate: got %v, want nil", err)
+			}
 			stored := time.Now()
 			pending := slices.Clone(fleet[1:])
 			for len(pending) > 0 {
