@@ -120,9 +120,7 @@ func TestTokenSource_401BackoffSteps(t *testing.T) {
 				// once), then at the end of each step: 1, 2, 4, 8, 16, 32,
 				// 62, 92 s.
 				n, issued, _ := srv.counts()
-				if n > 10 {
-					t.Fatalf("tokens minted for 100 requests rejected with 401: got %d, want at most 10", n)
-				}
+				require.LessOrEqual(t, n, 10, "tokens minted for 100 requests rejected with 401")
 				assert.Equal(t, 100, got401+gotErr)
 				assert.Equal(t, n-1, got401, "one 401 per new token, with the first replay")
 
@@ -217,9 +215,8 @@ func TestTokenSource_RevokeOnCloseLeavesTheStore(t *testing.T) {
 		ts2 := srv.source(t, TokenPolicy{Store: store})
 		second := mustToken(t, ts2)
 		assert.NotEqual(t, first, second, "the next start mints a new token")
-		if n, _, _ := srv.counts(); n != 2 {
-			t.Errorf("token requests: got %d, want 2", n)
-		}
+		n, _, _ := srv.counts()
+		assert.Equal(t, 2, n, "token requests")
 	})
 }
 
@@ -477,9 +474,7 @@ func TestTokenSource_ReplacedTokensBounded(t *testing.T) {
 		}
 		_, issued, _ := srv.counts()
 		require.Len(t, issued, 1001)
-		if most > 60 {
-			t.Errorf("replaced tokens kept: got up to %d, want at most 60 (those alive)", most)
-		}
+		assert.LessOrEqual(t, most, 60, "replaced tokens kept: at most those alive")
 		require.NoError(t, ts.Close(context.Background()))
 		_, _, revoked := srv.counts()
 		assert.ElementsMatch(t, issued[len(issued)-60:], revoked, "Close revoked the live tokens only")
