@@ -57,14 +57,10 @@ func TestErrorMessages(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := tc.err.Error(); got != tc.want {
-				t.Errorf("Error() = %q, want %q", got, tc.want)
-			}
-			if got := messageOf(tc.err); got != tc.wantMessage {
-				t.Errorf("messageOf = %q, want %q", got, tc.wantMessage)
-			}
-			if _, ours := tc.err.(messager); ours && strings.HasPrefix(messageOf(tc.err), prefix) {
-				t.Errorf("message %q starts with the prefix", messageOf(tc.err))
+			assert.Equal(t, tc.want, tc.err.Error(), "Error()")
+			assert.Equal(t, tc.wantMessage, messageOf(tc.err), "messageOf")
+			if _, ours := tc.err.(messager); ours {
+				assert.False(t, strings.HasPrefix(messageOf(tc.err), prefix), "message %q starts with the prefix", messageOf(tc.err))
 			}
 		})
 	}
@@ -104,9 +100,7 @@ func TestFinish(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			err := finish(tc.err, 3, tc.ctxErr)
-			if got := err.Error(); got != tc.want {
-				t.Errorf("got %q, want %q", got, tc.want)
-			}
+			assert.Equal(t, tc.want, err.Error())
 			for _, target := range tc.wantIs {
 				assert.ErrorIs(t, err, target)
 			}
