@@ -2,7 +2,6 @@ package cryptofuse
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -92,9 +91,7 @@ func TestRevoke_Wire(t *testing.T) {
 				var mu sync.Mutex
 				var got [][]string
 				c, _ := setupServer(t, func(w http.ResponseWriter, r *http.Request) {
-					if err := r.ParseForm(); err != nil {
-						t.Errorf("server: ParseForm: %v", err)
-					}
+					assert.NoError(t, r.ParseForm(), "server: ParseForm")
 					mu.Lock()
 					got = append(got, r.PostForm["token"])
 					mu.Unlock()
@@ -106,10 +103,8 @@ func TestRevoke_Wire(t *testing.T) {
 				defer mu.Unlock()
 				require.Len(t, got, 1, "requests the server saw")
 				require.Len(t, got[0], 1, "token values in the form")
-				if got[0][0] != tc.token {
-					t.Errorf("server decoded a %d-byte token %q, want the %d bytes %q",
-						len(got[0][0]), abbrev(got[0][0]), len(tc.token), abbrev(tc.token))
-				}
+				assert.True(t, got[0][0] == tc.token, "server decoded a %d-byte token %q, want the %d bytes %q",
+					len(got[0][0]), abbrev(got[0][0]), len(tc.token), abbrev(tc.token))
 			})
 		})
 	}
@@ -151,21 +146,13 @@ func TestEmptyTokenSendsNothing(t *testing.T) {
 			for _, c := range []*Client{cm, cs} {
 				tok, err := tc.call(c)
 				assert.Nil(t, tok)
-				if !errors.Is(err, ErrEmptyToken) {
-					t.Errorf("got %v, want ErrEmptyToken", err)
-				}
-				if err == nil || err.Error() != "cryptofuse: empty token" {
-					t.Errorf("got %v, want %q", err, "cryptofuse: empty token")
-				}
+				assert.ErrorIs(t, err, ErrEmptyToken)
+				assert.EqualError(t, err, "cryptofuse: empty token")
 			}
 		})
 	}
-	if got := mt.GetTotalCallCount(); got != 0 {
-		t.Errorf("mock: got %d requests, want 0", got)
-	}
-	if got := served.Load(); got != 0 {
-		t.Errorf("server saw %d requests, want 0", got)
-	}
+	assert.Equal(t, 0, mt.GetTotalCallCount(), "requests the mock saw")
+	assert.Equal(t, int32(0), served.Load(), "requests the server saw")
 }
 
 func TestRevoke_PathPrefix(t *testing.T) {
