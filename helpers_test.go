@@ -23,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -201,9 +202,7 @@ type request struct {
 func recordRequest(t *testing.T, r *http.Request) request {
 	t.Helper()
 	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Errorf("reading request body: %v", err)
-	}
+	assert.NoError(t, err, "reading request body")
 	return request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: string(body)}
 }
 
@@ -256,9 +255,7 @@ func assertNoSecret(t *testing.T, s string, secrets ...string) {
 	t.Helper()
 	for _, sec := range secrets {
 		for _, form := range []string{sec, url.QueryEscape(sec), base64.StdEncoding.EncodeToString([]byte(sec))} {
-			if strings.Contains(s, form) {
-				t.Errorf("%q contains the secret %q", s, form)
-			}
+			assert.NotContains(t, s, form, "%q contains the secret %q", s, form)
 		}
 	}
 }
@@ -516,9 +513,7 @@ const maxErrorText = 1024
 func fuzzClient(t testing.TB) *Client {
 	t.Helper()
 	c, err := NewClient(testID, fuzzSecret, fixedNow(testNow))
-	if err != nil {
-		t.Fatalf("NewClient: %v", err)
-	}
+	require.NoError(t, err, "NewClient")
 	return c
 }
 
@@ -566,19 +561,12 @@ func checkErrorText(t *testing.T, e *Error, forbid []string) {
 		"URI":         {e.URI, maxURILen + len("…")},
 	}
 	for name, f := range fields {
-		if !utf8.ValidString(f.s) {
-			t.Errorf("%s = %q is not valid UTF-8", name, f.s)
-		}
-		if i := strings.IndexFunc(f.s, unicode.IsControl); i >= 0 {
-			t.Errorf("%s = %q has a control character at byte %d", name, f.s, i)
-		}
-		if len(f.s) > f.max {
-			t.Errorf("%s is %d bytes long, want at most %d", name, len(f.s), f.max)
-		}
+		assert.True(t, utf8.ValidString(f.s), "%s = %q is not valid UTF-8", name, f.s)
+		i := strings.IndexFunc(f.s, unicode.IsControl)
+		assert.Equal(t, -1, i, "%s = %q has a control character at byte %d", name, f.s, i)
+		assert.LessOrEqual(t, len(f.s), f.max, "%s is %d bytes long", name, len(f.s))
 		for _, s := range forbid {
-			if strings.Contains(f.s, s) {
-				t.Errorf("%s = %q contains the secret %q", name, f.s, s)
-			}
+			assert.NotContains(t, f.s, s, "%s = %q contains the secret %q", name, f.s, s)
 		}
 	}
 }
