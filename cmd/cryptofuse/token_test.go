@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
-	"github.com/stretchr/testify/require"
 )
 
 // printedToken returns the one token the command printed on stdout.
@@ -284,12 +283,16 @@ func TestTokenCache(t *testing.T) {
 				t.Errorf("stderr: got %q, want nothing", first.stderr)
 			}
 			files, err := filepath.Glob(filepath.Join(dir, "cryptofuse-v1-*"))
-			require.NoError(t, err)
+			if err != nil {
+				t.Fatalf("Glob: got %v, want nil", err)
+			}
 			if len(files) != 1 {
 				t.Fatalf("record files: got %v, want one", files)
 			}
 			b, err := os.ReadFile(files[0])
-			require.NoError(t, err)
+			if err != nil {
+				t.Fatalf("ReadFile: got %v, want nil", err)
+			}
 			if tok := strings.TrimSpace(first.stdout); tok == "" || strings.Contains(string(b), tok) || strings.Contains(string(b), "access_token") {
 				t.Errorf("record file: holds the token in clear, or no token was printed (%q)", first.stdout)
 			}
@@ -348,11 +351,17 @@ func TestTokenCache_Broken(t *testing.T) {
 		wantStderr string
 	}{
 		{"a 0.2 token file", func(t *testing.T, path string) {
-			require.NoError(t, os.WriteFile(path, []byte(`{"access_token": "AT-kept-0123456789", "expiry": "2099-01-01T00:00:00Z"}`), 0o600))
+			if err := os.WriteFile(path, []byte(`{"access_token": "AT-kept-0123456789", "expiry": "2099-01-01T00:00:00Z"}`), 0o600); err != nil {
+				t.Fatalf("WriteFile: got %v, want nil", err)
+			}
 		}, "is a file, not a directory"},
 		{"a directory others can write", func(t *testing.T, path string) {
-			require.NoError(t, os.Mkdir(path, 0o700))
-			require.NoError(t, os.Chmod(path, 0o777))
+			if err := os.Mkdir(path, 0o700); err != nil {
+				t.Fatalf("Mkdir: got %v, want nil", err)
+			}
+			if err := os.Chmod(path, 0o777); err != nil {
+				t.Fatalf("Chmod: got %v, want nil", err)
+			}
 		}, "writable by group or others"},
 	}
 	for _, tt := range tests {
@@ -383,9 +392,15 @@ func TestTokenCache_Unusable(t *testing.T) {
 	first := f.run(t, "", "token", "-cache", dir)
 	wantCode(t, first, exitOK)
 	files, err := filepath.Glob(filepath.Join(dir, "cryptofuse-v1-*"))
-	require.NoError(t, err)
-	require.Len(t, files, 1)
-	require.NoError(t, os.WriteFile(files[0], []byte("\x01not a sealed record, but long enough to be tried as one"), 0o600))
+	if err != nil {
+		t.Fatalf("Glob: got %v, want nil", err)
+	}
+	if len(files) != 1 {
+		t.Fatalf("record files: got %v, want one", files)
+	}
+	if err := os.WriteFile(files[0], []byte("\x01not a sealed record, but long enough to be tried as one"), 0o600); err != nil {
+		t.Fatalf("WriteFile: got %v, want nil", err)
+	}
 
 	res := f.run(t, "", "token", "-cache", dir)
 	wantCode(t, res, exitOK)
