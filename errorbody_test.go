@@ -205,18 +205,12 @@ func FuzzErrorBody(f *testing.F) {
 		status = statusIn(status, 300, 999)
 		resp := &http.Response{StatusCode: status, Header: http.Header{"Retry-After": {retryAfter}}}
 		e := c.newError(opRevoke, resp, body, fuzzToken)
-		if e == nil {
-			t.Fatal("newError returned nil")
-		}
-		if e.Op != opRevoke || e.StatusCode != status {
-			t.Errorf("Op, StatusCode = %q, %d, want %q, %d", e.Op, e.StatusCode, opRevoke, status)
-		}
-		if want := parseRetryAfter(retryAfter, testNow); e.RetryAfter != want {
-			t.Errorf("RetryAfter = %v, want %v", e.RetryAfter, want)
-		}
-		if e.RetryAfter < 0 || e.RetryAfter > maxRetryAfter {
-			t.Errorf("RetryAfter = %v, want within [0, %v]", e.RetryAfter, maxRetryAfter)
-		}
+		require.NotNil(t, e, "newError returned nil")
+		assert.Equal(t, opRevoke, e.Op, "Op")
+		assert.Equal(t, status, e.StatusCode, "StatusCode")
+		assert.Equal(t, parseRetryAfter(retryAfter, testNow), e.RetryAfter, "RetryAfter")
+		assert.GreaterOrEqual(t, e.RetryAfter, time.Duration(0), "RetryAfter, within [0, %v]", maxRetryAfter)
+		assert.LessOrEqual(t, e.RetryAfter, maxRetryAfter, "RetryAfter, within [0, %v]", maxRetryAfter)
 		// The body has a code when it is a JSON object whose "error" is a
 		// non-empty string and whose other RFC 6749 members are strings.
 		var j struct {
@@ -233,23 +227,15 @@ func FuzzErrorBody(f *testing.F) {
 		if code, isString := j.Error.(string); !isString || code == "" {
 			hasCode = false
 		}
-		if got := e.Code != ""; got != hasCode {
-			t.Errorf("Code = %q for body %q: got a code %v, want %v", e.Code, body, got, hasCode)
-		}
-		if code, ok := j.Error.(string); ok && registeredCodes[code] && e.Code != code {
-			t.Errorf("registered code %q became %q", code, e.Code)
+		assert.Equal(t, hasCode, e.Code != "", "Code = %q for body %q: has a code", e.Code, body)
+		if code, ok := j.Error.(string); ok && registeredCodes[code] {
+			assert.Equal(t, code, e.Code, "registered code %q", code)
 		}
 		for name, s := range sentinels {
-			if got, want := errors.Is(e, s), e.Code == s.(*plainError).code; got != want {
-				t.Errorf("errors.Is(%q, %s) = %v, want %v", e.Code, name, got, want)
-			}
+			assert.Equal(t, e.Code == s.(*plainError).code, errors.Is(e, s), "errors.Is(%q, %s)", e.Code, name)
 		}
-		if (e.detail == "redirect not followed") != (status < 400) {
-			t.Errorf("detail = %q for status %d", e.detail, status)
-		}
-		if e.Unwrap() != nil {
-			t.Errorf("Unwrap() = %v, want nil: nothing failed but the answer", e.Unwrap())
-		}
+		assert.Equal(t, status < 400, e.detail == "redirect not followed", "detail = %q for status %d", e.detail, status)
+		assert.NoError(t, e.Unwrap(), "Unwrap(): nothing failed but the answer")
 		checkErrorText(t, e, forbidden(c, fuzzToken))
 	})
 }
