@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/cryptofuse/cryptofuse-go/cryptofusetest"
-	"github.com/stretchr/testify/require"
 )
 
 const introspectPath = "/o/introspect/"
@@ -34,7 +33,9 @@ func TestIntrospect_Wire(t *testing.T) {
 		_, _ = io.WriteString(w, `{"active": false}`)
 	})
 	in, err := c.Introspect(context.Background(), "a+b/c=d&e f%")
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("Introspect: got %v, want nil", err)
+	}
 	if in.Active {
 		t.Errorf("Active: got %v, want false", in.Active)
 	}
@@ -112,7 +113,9 @@ func TestIntrospect_Answers(t *testing.T) {
 			}, noRetry)
 			in, err := c.Introspect(context.Background(), token)
 			if tc.want != nil {
-				require.NoError(t, err)
+				if err != nil {
+					t.Fatalf("Introspect: got %v, want nil", err)
+				}
 				if *in != *tc.want {
 					t.Errorf("got %+v, want %+v", *in, *tc.want)
 				}
@@ -160,7 +163,9 @@ func TestIntrospect_BadInput(t *testing.T) {
 	srv := cryptofusetest.NewServer(testID, testSecret)
 	t.Cleanup(srv.Close)
 	c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL))
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("NewClient: got %v, want nil", err)
+	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			in, err := c.Introspect(context.Background(), tc.token)
@@ -187,11 +192,15 @@ func TestIntrospect_Fake(t *testing.T) {
 	t.Cleanup(srv.Close)
 	srv.AddClient("other", "other-secret")
 	c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL))
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("NewClient: got %v, want nil", err)
+	}
 	own := srv.IssueToken(testID, "read write")
 	other := srv.IssueToken("other", "")
 	revoked := srv.IssueToken(testID, "")
-	require.NoError(t, c.Revoke(context.Background(), revoked, AccessTokenHint))
+	if err := c.Revoke(context.Background(), revoked, AccessTokenHint); err != nil {
+		t.Fatalf("Revoke: got %v, want nil", err)
+	}
 
 	cases := []struct {
 		name  string
@@ -206,7 +215,9 @@ func TestIntrospect_Fake(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			in, err := c.Introspect(context.Background(), tc.token)
-			require.NoError(t, err)
+			if err != nil {
+				t.Fatalf("Introspect: got %v, want nil", err)
+			}
 			if !in.Expiry.Equal(tc.want.Expiry) {
 				t.Errorf("Expiry: got %v, want %v", in.Expiry, tc.want.Expiry)
 			}
@@ -241,7 +252,9 @@ func TestIntrospect_Retry(t *testing.T) {
 			t.Cleanup(srv.Close)
 			sleep, waits := fakeSleep()
 			c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL), sleep)
-			require.NoError(t, err)
+			if err != nil {
+				t.Fatalf("NewClient: got %v, want nil", err)
+			}
 			tok := srv.IssueToken(testID, "")
 			tc.fault.Path = cryptofusetest.IntrospectPath
 			srv.InjectFault(1, tc.fault)
@@ -251,7 +264,9 @@ func TestIntrospect_Retry(t *testing.T) {
 				t.Errorf("introspection requests: got %d, want %d", got, tc.wantRequests)
 			}
 			if tc.wantStatus == 0 {
-				require.NoError(t, err)
+				if err != nil {
+					t.Fatalf("Introspect: got %v, want nil", err)
+				}
 				if !in.Active {
 					t.Errorf("Active: got false, want true")
 				}
@@ -304,7 +319,9 @@ func TestRevokeAndVerify(t *testing.T) {
 			t.Cleanup(srv.Close)
 			srv.AddClient("other", "other-secret")
 			c, err := NewClient(testID, testSecret, WithBaseURL(srv.URL), noRetry)
-			require.NoError(t, err)
+			if err != nil {
+				t.Fatalf("NewClient: got %v, want nil", err)
+			}
 			tok := srv.IssueToken(tc.tokenOf, "")
 			if tc.fault != nil {
 				srv.InjectFault(1, *tc.fault)
@@ -363,7 +380,9 @@ func TestRevokeAndVerify_Order(t *testing.T) {
 			_, _ = fmt.Fprintf(w, `{"active": %t}`, !revoked.Load())
 		}
 	})
-	require.NoError(t, c.RevokeAndVerify(context.Background(), testToken, RefreshTokenHint))
+	if err := c.RevokeAndVerify(context.Background(), testToken, RefreshTokenHint); err != nil {
+		t.Fatalf("RevokeAndVerify: got %v, want nil", err)
+	}
 	if got, want := strings.Join(order, " "), revokePath+" "+introspectPath; got != want {
 		t.Errorf("requests: got %q, want %q", got, want)
 	}
