@@ -39,12 +39,8 @@ func TestFleetColdStart(t *testing.T) {
 		for tok := range got {
 			seen[tok]++
 		}
-		if n := srv.minted(); n != 1 {
-			t.Errorf("tokens minted: got %d, want 1", n)
-		}
-		if len(seen) != 1 {
-			t.Errorf("distinct tokens handed out: got %d, want 1", len(seen))
-		}
+		assert.Equal(t, 1, srv.minted(), "tokens minted")
+		assert.Len(t, seen, 1, "distinct tokens handed out")
 	})
 }
 
@@ -81,9 +77,7 @@ func TestFleetLifetimes(t *testing.T) {
 			shared, errs := runLifetimes(t, n, lifetimes, true)
 			require.Zero(t, errs)
 			perInstance := alone / n
-			if shared < perInstance-1 || shared > perInstance+1 {
-				t.Errorf("N=%d: tokens minted by the fleet: got %d, want %d±1 (%d without sharing)", n, shared, perInstance, alone)
-			}
+			assert.InDelta(t, perInstance, shared, 1, "N=%d: tokens minted by the fleet (%d without sharing)", n, alone)
 			t.Logf("N=%d, %d lifetimes: %d tokens shared, %d without sharing", n, lifetimes, shared, alone)
 		})
 	}
@@ -109,9 +103,8 @@ func TestFleetMaxAgeRotation(t *testing.T) {
 				require.Zero(t, h.errs)
 				assert.Empty(t, h.early, "tokens handed out after their revocation")
 				minted := srv.minted()
-				if minted < 6 || minted > 8 {
-					t.Errorf("tokens minted in 1 h with MaxAge 10 min: got %d, want 6 to 8", minted)
-				}
+				assert.GreaterOrEqual(t, minted, 6, "tokens minted in 1 h with MaxAge 10 min: 6 to 8")
+				assert.LessOrEqual(t, minted, 8, "tokens minted in 1 h with MaxAge 10 min: 6 to 8")
 				cur, _ := fleet[0].Token(context.Background())
 				for _, tok := range srv.tokens() {
 					gone, n := srv.revoked(tok)
@@ -124,13 +117,11 @@ func TestFleetMaxAgeRotation(t *testing.T) {
 						// background: not due for revocation yet.
 						continue
 					}
-					if n != 1 {
-						t.Errorf("token %s revoked %d times, want 1", Fingerprint(tok), n)
+					if !assert.Equal(t, 1, n, "token %s: revocations", Fingerprint(tok)) {
 						continue
 					}
-					if wait := srv.revokedWhen(tok).Sub(h.last[tok]); wait < revokeAfter {
-						t.Errorf("token %s revoked %v after its last hand-out, want at least %v", Fingerprint(tok), wait, revokeAfter)
-					}
+					wait := srv.revokedWhen(tok).Sub(h.last[tok])
+					assert.GreaterOrEqual(t, wait, revokeAfter, "token %s: time from its last hand-out to its revocation", Fingerprint(tok))
 				}
 			})
 		})
@@ -157,12 +148,8 @@ func TestFleetCrashedRotator(t *testing.T) {
 		synctest.Wait()
 		time.Sleep(fleetPoll + time.Minute + fleetSweepJitter + time.Second)
 		_, n := srv.revoked(first.AccessToken)
-		if n != 1 {
-			t.Errorf("revocations of the token the crashed instance replaced: got %d, want 1", n)
-		}
-		if got := srv.minted(); got != 2 {
-			t.Errorf("tokens minted: got %d, want 2", got)
-		}
+		assert.Equal(t, 1, n, "revocations of the token the crashed instance replaced")
+		assert.Equal(t, 2, srv.minted(), "tokens minted")
 	})
 }
 
@@ -182,23 +169,17 @@ func TestFleetCloseRevokeOnClose(t *testing.T) {
 		h.callAll(t, srv, fleet[1:], time.Second, time.Minute)
 		assert.Empty(t, h.early, "tokens handed out after their revocation")
 		for _, tok := range srv.tokens() {
-			if _, n := srv.revoked(tok); n != 0 {
-				t.Errorf("after the first Close: token %s revoked %d times, want 0", Fingerprint(tok), n)
-			}
+			_, n := srv.revoked(tok)
+			assert.Equal(t, 0, n, "after the first Close: token %s: revocations", Fingerprint(tok))
 		}
 		require.NoError(t, fleet[1].Close(context.Background()))
 		require.NoError(t, fleet[2].Close(context.Background()))
-		if got := srv.minted(); got != 2 {
-			t.Errorf("tokens minted: got %d, want 2", got)
-		}
+		assert.Equal(t, 2, srv.minted(), "tokens minted")
 		for _, tok := range srv.tokens() {
-			if _, n := srv.revoked(tok); n != 1 {
-				t.Errorf("after the last Close: token %s revoked %d times, want 1", Fingerprint(tok), n)
-			}
+			_, n := srv.revoked(tok)
+			assert.Equal(t, 1, n, "after the last Close: token %s: revocations", Fingerprint(tok))
 		}
-		if n := store.records(); n != 0 {
-			t.Errorf("records left in the store: got %d, want 0", n)
-		}
+		assert.Zero(t, store.records(), "records left in the store")
 	})
 }
 
@@ -221,9 +202,7 @@ func TestFleetStoreOutage(t *testing.T) {
 		h.callAll(t, srv, fleet, time.Second, 2*fleetPoll)
 		assert.Zero(t, h.errs, "caller errors after the outage")
 		assert.Equal(t, 1, h.distinct(), "distinct tokens handed out after the store came back")
-		if after := srv.minted() - during; after > 1 {
-			t.Errorf("tokens minted to converge: got %d, want at most 1", after)
-		}
+		assert.LessOrEqual(t, srv.minted()-during, 1, "tokens minted to converge")
 		assert.Empty(t, h.early, "tokens handed out after their revocation")
 		t.Logf("3 instances, 10 min tokens, 20 min store outage: %d tokens before, %d during, %d after", 1, during-1, srv.minted()-during)
 	})
