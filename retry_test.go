@@ -161,9 +161,7 @@ func TestRetryPolicy_Backoff(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.policy.backoff(tc.n, top); got != tc.want {
-				t.Errorf("backoff(%d) = %v, want %v", tc.n, got, tc.want)
-			}
+			assert.Equal(t, tc.want, tc.policy.backoff(tc.n, top), "backoff(%d)", tc.n)
 		})
 	}
 }
@@ -370,8 +368,7 @@ func TestRetry_RealServer(t *testing.T) {
 				if n.Add(1) == 1 {
 					_, _ = io.Copy(io.Discard, r.Body)
 					conn, _, err := http.NewResponseController(w).Hijack()
-					if err != nil {
-						t.Errorf("Hijack: %v", err)
+					if !assert.NoError(t, err, "Hijack") {
 						return
 					}
 					_ = conn.Close()
@@ -483,9 +480,7 @@ func TestParseRetryAfter(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := parseRetryAfter(tc.in, testNow); got != tc.want {
-				t.Errorf("parseRetryAfter(%q) = %v, want %v", tc.in, got, tc.want)
-			}
+			assert.Equal(t, tc.want, parseRetryAfter(tc.in, testNow), "parseRetryAfter(%q)", tc.in)
 
 			h := jsonHeader()
 			if tc.in != "" {
@@ -497,20 +492,13 @@ func TestParseRetryAfter(t *testing.T) {
 					answer{http.StatusServiceUnavailable, h, `{"error": "temporarily_unavailable"}`}.responder())
 				err := callOp(context.Background(), c, op)
 				var e *Error
-				if !errors.As(err, &e) {
-					t.Errorf("%s: got %v, want an *Error", op, err)
+				if !assert.ErrorAs(t, err, &e, "%s", op) {
 					continue
 				}
-				if e.StatusCode != http.StatusServiceUnavailable {
-					t.Errorf("%s: got status %d, want 503", op, e.StatusCode)
-				}
-				if e.RetryAfter != tc.want {
-					t.Errorf("%s: Retry-After %q: got RetryAfter %v, want %v", op, tc.in, e.RetryAfter, tc.want)
-				}
+				assert.Equal(t, http.StatusServiceUnavailable, e.StatusCode, "%s: status", op)
+				assert.Equal(t, tc.want, e.RetryAfter, "%s: Retry-After %q: RetryAfter", op, tc.in)
 			}
-			if got := mt.GetTotalCallCount(); got != 2 {
-				t.Errorf("requests sent: got %d, want 2 (one per call)", got)
-			}
+			assert.Equal(t, 2, mt.GetTotalCallCount(), "requests sent (one per call)")
 		})
 	}
 }
@@ -526,35 +514,26 @@ func FuzzRetryAfter(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, v string) {
 		got := parseRetryAfter(v, testNow)
-		if got < 0 || got > maxRetryAfter {
-			t.Fatalf("parseRetryAfter(%q) = %v, want within [0, %v]", v, got, maxRetryAfter)
-		}
-		if again := parseRetryAfter(v, testNow); again != got {
-			t.Fatalf("parseRetryAfter(%q) = %v, then %v", v, got, again)
-		}
+		require.GreaterOrEqual(t, got, time.Duration(0), "parseRetryAfter(%q), within [0, %v]", v, maxRetryAfter)
+		require.LessOrEqual(t, got, maxRetryAfter, "parseRetryAfter(%q), within [0, %v]", v, maxRetryAfter)
+		require.Equal(t, got, parseRetryAfter(v, testNow), "parseRetryAfter(%q), called again", v)
 		trimmed := strings.TrimSpace(v)
 		if trimmed != "" && strings.Trim(trimmed, "0123456789") == "" {
 			want := maxRetryAfter
 			if secs, err := strconv.ParseUint(trimmed, 10, 64); err == nil && secs <= uint64(maxRetryAfter/time.Second) {
 				want = time.Duration(secs) * time.Second
 			}
-			if got != want {
-				t.Errorf("parseRetryAfter(%q) = %v, want %v", v, got, want)
-			}
+			assert.Equal(t, want, got, "parseRetryAfter(%q)", v)
 			return
 		}
-		if got%time.Second != 0 {
-			t.Errorf("parseRetryAfter(%q) = %v, want whole seconds (HTTP dates have no fraction)", v, got)
-		}
+		assert.Zero(t, got%time.Second, "parseRetryAfter(%q) = %v: want whole seconds (HTTP dates have no fraction)", v, got)
 		if date, err := http.ParseTime(trimmed); err == nil {
-			if date.After(testNow) != (got > 0) {
-				t.Errorf("parseRetryAfter(%q) = %v, for a date after %v: %v", v, got, testNow, date.After(testNow))
+			assert.Equal(t, date.After(testNow), got > 0, "parseRetryAfter(%q) = %v: positive for a date after %v", v, got, testNow)
+			if d := date.Sub(testNow); d > 0 && d < maxRetryAfter {
+				assert.Equal(t, d, got, "parseRetryAfter(%q)", v)
 			}
-			if d := date.Sub(testNow); d > 0 && d < maxRetryAfter && got != d {
-				t.Errorf("parseRetryAfter(%q) = %v, want %v", v, got, d)
-			}
-		} else if got != 0 {
-			t.Errorf("parseRetryAfter(%q) = %v for a value that is neither seconds nor a date, want 0", v, got)
+		} else {
+			assert.Zero(t, got, "parseRetryAfter(%q) for a value that is neither seconds nor a date", v)
 		}
 	})
 }
