@@ -346,10 +346,7 @@ func TestSend_CallThatCannotBeMade(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.call()
-			if err == nil || err.Error() != tc.want {
-				t.Errorf("got %v, want %q", err, tc.want)
-			}
+			assert.EqualError(t, tc.call(), tc.want)
 		})
 	}
 	assert.Zero(t, mt.GetTotalCallCount(), "requests sent")
@@ -418,15 +415,13 @@ func TestSend_NoHeaderInjection(t *testing.T) {
 			assert.Equal(t, "POST /o/revoke_token/ HTTP/1.1", lines[0], "request line")
 			var auth []string
 			for _, line := range lines[1:] {
-				if !wellFormed(line) {
-					t.Errorf("malformed header line %q", line)
-				}
+				assert.True(t, wellFormed(line), "malformed header line %q", line)
 				name, value, _ := strings.Cut(line, ": ")
 				switch {
 				case strings.EqualFold(name, "Authorization"):
 					auth = append(auth, value)
 				case strings.EqualFold(name, "X-Injected"):
-					t.Errorf("injected header line %q", line)
+					assert.Fail(t, "injected header line", "%q", line)
 				}
 			}
 			assert.NotContains(t, head, "\n\n", "blank line inside the header")
@@ -606,21 +601,15 @@ func TestRevokeStalledSuccessBody(t *testing.T) {
 		st := stallTransport{bodies: make(chan *stallingBody, 1)}
 		c, err := NewClient("id", "secret", WithBaseURL("http://127.0.0.1:1"),
 			WithHTTPClient(&http.Client{Transport: st}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		start := time.Now()
-		if err := c.Revoke(context.Background(), "tok", AccessTokenHint); err != nil {
-			t.Errorf("got %v, want nil: the server answered 200", err)
-		}
-		if got := time.Since(start); got != maxDrainTime {
-			t.Errorf("Revoke returned %v after the headers, want %v", got, maxDrainTime)
-		}
+		assert.NoError(t, c.Revoke(context.Background(), "tok", AccessTokenHint), "the server answered 200")
+		assert.Equal(t, maxDrainTime, time.Since(start), "time Revoke took after the headers")
 		body := <-st.bodies
 		select {
 		case <-body.closed:
 		default:
-			t.Error("the stalled body was not closed")
+			assert.Fail(t, "the stalled body was not closed")
 		}
 	})
 }
@@ -632,9 +621,7 @@ func TestRevokeStalledSuccessBody(t *testing.T) {
 // broken drain shows as a failure, not as a hang.
 func TestRevokeStalledSuccessBodyOverTCP(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer ln.Close()
 	clientGone := make(chan struct{})
 	go func() {
@@ -650,20 +637,16 @@ func TestRevokeStalledSuccessBodyOverTCP(t *testing.T) {
 		close(clientGone)
 	}()
 	c, err := NewClient("id", "secret", WithBaseURL("http://"+ln.Addr().String()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- c.Revoke(ctx, "tok", AccessTokenHint) }()
 	select {
 	case err := <-done:
-		if err != nil {
-			t.Errorf("got %v, want nil: the server answered 200", err)
-		}
+		assert.NoError(t, err, "the server answered 200")
 	case <-time.After(time.Minute):
-		t.Fatal("Revoke still waits for the stalled body of a 200")
+		require.Fail(t, "Revoke still waits for the stalled body of a 200")
 	}
 	<-clientGone // the connection was closed, not left to the pool
 }
@@ -673,9 +656,7 @@ func TestRevokeStalledSuccessBodyOverTCP(t *testing.T) {
 // connection.
 func TestRevokeEmptySuccessBodyKeepsConnection(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	conns := make(chan struct{}, 8)
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -692,15 +673,9 @@ func TestRevokeEmptySuccessBodyKeepsConnection(t *testing.T) {
 	defer srv.Close()
 	c, err := NewClient("id", "secret", WithBaseURL("http://"+ln.Addr().String()),
 		WithHTTPClient(&http.Client{Transport: NewTransport()}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for i := 0; i < 2; i++ {
-		if err := c.Revoke(context.Background(), "tok", AccessTokenHint); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, c.Revoke(context.Background(), "tok", AccessTokenHint))
 	}
-	if got := len(conns); got != 1 {
-		t.Errorf("got %d connections, want 1", got)
-	}
+	assert.Equal(t, 1, len(conns), "connections")
 }
