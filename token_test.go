@@ -91,9 +91,7 @@ func TestToken_Parse(t *testing.T) {
 			capture(t, mt, mockBase+tokenPath, answer{200, jsonHeader(), tc.body})
 			tok, err := c.Token(context.Background())
 			require.NoError(t, err)
-			if *tok != tc.want {
-				t.Errorf("got %+v\nwant %+v", tok.debug(), tc.want.debug())
-			}
+			assert.True(t, *tok == tc.want, "got %+v\nwant %+v", tok.debug(), tc.want.debug())
 			assert.Equal(t, tc.wantExpiresIn, tok.ExpiresIn)
 		})
 	}
@@ -179,12 +177,8 @@ func TestToken_LogValueOfEmptyTokens(t *testing.T) {
 			for _, a := range tc.tok.LogValue().Group() {
 				attrs[a.Key] = a.Value.String()
 			}
-			if got := attrs["access_token"]; got != tc.wantAccess {
-				t.Errorf("access_token = %q, want %q", got, tc.wantAccess)
-			}
-			if got := attrs["refresh_token"]; got != tc.wantRefresh {
-				t.Errorf("refresh_token = %q, want %q", got, tc.wantRefresh)
-			}
+			assert.Equal(t, tc.wantAccess, attrs["access_token"], "access_token")
+			assert.Equal(t, tc.wantRefresh, attrs["refresh_token"], "refresh_token")
 			var js, text bytes.Buffer
 			slog.New(slog.NewJSONHandler(&js, nil)).Info("issued", "token", tc.tok)
 			slog.New(slog.NewTextHandler(&text, nil)).Info("issued", "token", tc.tok)
@@ -291,9 +285,7 @@ func FuzzTokenBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		status = statusIn(status, 200, 299)
 		tok, err := c.parseToken(status, body, testNow, fuzzToken)
-		if (tok == nil) == (err == nil) {
-			t.Fatalf("parseToken(%q) = %v, %v: want exactly one of them", body, tok, err)
-		}
+		require.True(t, (tok == nil) != (err == nil), "parseToken(%q) = %v, %v: want exactly one of them", body, tok, err)
 		var j struct {
 			AccessToken  any `json:"access_token"`
 			RefreshToken any `json:"refresh_token"`
@@ -302,57 +294,33 @@ func FuzzTokenBody(f *testing.F) {
 		received, _ := j.AccessToken.(string)
 		if err != nil {
 			e, ok := err.(*Error)
-			if !ok {
-				t.Fatalf("error %T %v, want *Error", err, err)
-			}
-			if e.Op != opToken || e.StatusCode != status {
-				t.Errorf("Op, StatusCode = %q, %d, want %q, %d", e.Op, e.StatusCode, opToken, status)
-			}
-			if e.RetryAfter != 0 {
-				t.Errorf("RetryAfter = %v for a 2xx", e.RetryAfter)
-			}
+			require.True(t, ok, "error %T %v, want *Error", err, err)
+			assert.Equal(t, opToken, e.Op, "Op")
+			assert.Equal(t, status, e.StatusCode, "StatusCode")
+			assert.Zero(t, e.RetryAfter, "RetryAfter for a 2xx")
 			checkErrorText(t, e, forbidden(c, fuzzToken))
-			if leaks(e.Error(), received) && !leaks(skeleton(e), received) {
-				t.Errorf("Error() = %q shows the access token %q", e.Error(), received)
-			}
-			if leaks(e.Description, received) {
-				t.Errorf("Description = %q shows the access token %q", e.Description, received)
-			}
+			assert.False(t, leaks(e.Error(), received) && !leaks(skeleton(e), received), "Error() = %q shows the access token %q", e.Error(), received)
+			assert.False(t, leaks(e.Description, received), "Description = %q shows the access token %q", e.Description, received)
 			return
 		}
 
-		if tok.AccessToken == "" {
-			t.Error("a Token with an empty AccessToken")
-		}
-		if tok.AccessToken != received {
-			t.Errorf("AccessToken = %q, want %q", tok.AccessToken, received)
-		}
-		if tok.ExpiresIn < 0 || tok.ExpiresIn > maxExpiresIn {
-			t.Errorf("ExpiresIn = %d, want within [0, %d]", tok.ExpiresIn, maxExpiresIn)
-		}
+		assert.NotEmpty(t, tok.AccessToken, "a Token with an empty AccessToken")
+		assert.Equal(t, received, tok.AccessToken, "AccessToken")
+		assert.GreaterOrEqual(t, tok.ExpiresIn, int64(0), "ExpiresIn, within [0, %d]", maxExpiresIn)
+		assert.LessOrEqual(t, tok.ExpiresIn, int64(maxExpiresIn), "ExpiresIn, within [0, %d]", maxExpiresIn)
 		wantExpiry := time.Time{}
 		if tok.ExpiresIn > 0 {
 			wantExpiry = testNow.Add(time.Duration(tok.ExpiresIn) * time.Second)
 		}
-		if !tok.Expiry.Equal(wantExpiry) {
-			t.Errorf("Expiry = %v, want %v for ExpiresIn %d", tok.Expiry, wantExpiry, tok.ExpiresIn)
-		}
+		assert.True(t, tok.Expiry.Equal(wantExpiry), "Expiry = %v, want %v for ExpiresIn %d", tok.Expiry, wantExpiry, tok.ExpiresIn)
 
 		b, err := json.Marshal(tok)
-		if err != nil {
-			t.Fatalf("json.Marshal: %v", err)
-		}
+		require.NoError(t, err, "json.Marshal")
 		var back Token
-		if err := json.Unmarshal(b, &back); err != nil {
-			t.Fatalf("json.Unmarshal(%s): %v", b, err)
-		}
-		if !back.Expiry.Equal(tok.Expiry) {
-			t.Errorf("round trip Expiry = %v, want %v", back.Expiry, tok.Expiry)
-		}
+		require.NoError(t, json.Unmarshal(b, &back), "json.Unmarshal(%s)", b)
+		assert.True(t, back.Expiry.Equal(tok.Expiry), "round trip Expiry = %v, want %v", back.Expiry, tok.Expiry)
 		back.Expiry = tok.Expiry
-		if back != *tok {
-			t.Errorf("round trip: got %s, want %s", back.debug(), tok.debug())
-		}
+		assert.True(t, back == *tok, "round trip: got %s, want %s", back.debug(), tok.debug())
 
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
 			out := fmt.Sprintf(verb, tok)
@@ -361,9 +329,7 @@ func FuzzTokenBody(f *testing.F) {
 			skel.AccessToken, skel.RefreshToken = "", ""
 			others := fmt.Sprintf(verb, skel)
 			for _, secret := range []string{tok.AccessToken, tok.RefreshToken} {
-				if leaks(out, secret) && !leaks(others, secret) {
-					t.Errorf("fmt %s shows the token %q: %s", verb, secret, out)
-				}
+				assert.False(t, leaks(out, secret) && !leaks(others, secret), "fmt %s shows the token %q: %s", verb, secret, out)
 			}
 		}
 	})
