@@ -24,13 +24,10 @@ func TestTokenSource_BadPolicy(t *testing.T) {
 	for _, p := range []TokenPolicy{{RefreshBefore: -1}, {MaxAge: -time.Second}, {RevokeAfter: -time.Minute},
 		{MaxAge: time.Nanosecond}, {MaxAge: time.Second - 1}} {
 		_, err := c.TokenSource(p)
-		if !errors.Is(err, ErrInvalidConfig) {
-			t.Errorf("TokenSource(%+v): got %v, want ErrInvalidConfig", p, err)
-		}
+		assert.ErrorIs(t, err, ErrInvalidConfig, "TokenSource(%+v)", p)
 	}
-	if _, err := c.TokenSource(TokenPolicy{MaxAge: time.Second}); err != nil {
-		t.Errorf("TokenSource(MaxAge 1s): got %v, want nil", err)
-	}
+	_, err := c.TokenSource(TokenPolicy{MaxAge: time.Second})
+	assert.NoError(t, err, "TokenSource(MaxAge 1s)")
 }
 
 // TokenSource sends nothing; the first Token issues one token, and later
@@ -45,27 +42,23 @@ func TestTokenSource_SteadyState(t *testing.T) {
 		now := func() time.Time { reads.Add(1); return time.Now() }
 		hooks := Hooks{TokenObtained: func(TokenEvent) {}, Store: func(StoreEvent) {}, Invalidated: func(InvalidateEvent) {}}
 		ts := srv.source(t, TokenPolicy{Store: &memStore{}}, withClock(clock{now: now}), WithHooks(hooks))
-		if n, _, _ := srv.counts(); n != 0 {
-			t.Fatalf("token requests after TokenSource: got %d, want 0", n)
-		}
+		n, _, _ := srv.counts()
+		require.Zero(t, n, "token requests after TokenSource")
 		first := mustToken(t, ts)
 		synctest.Wait()
 		ctx := context.Background()
 		before := reads.Load()
 		allocs := testing.AllocsPerRun(1000, func() {
+			// The check stays outside testify on the success path: its
+			// arguments would allocate in the loop being measured.
 			if tok, err := ts.Token(ctx); err != nil || tok.AccessToken != first {
-				t.Fatalf("Token: got %v, %v", tok, err)
+				require.Failf(t, "Token", "got %v, %v, want the first token", tok, err)
 			}
 		})
-		if allocs != 0 {
-			t.Errorf("allocations per Token on a fresh token: got %v, want 0", allocs)
-		}
-		if n := reads.Load() - before; n != 0 {
-			t.Errorf("clock reads by Token on a fresh token: got %d, want 0", n)
-		}
-		if n, _, _ := srv.counts(); n != 1 {
-			t.Errorf("token requests: got %d, want 1", n)
-		}
+		assert.Zero(t, allocs, "allocations per Token on a fresh token")
+		assert.Zero(t, reads.Load()-before, "clock reads by Token on a fresh token")
+		n, _, _ = srv.counts()
+		assert.Equal(t, 1, n, "token requests")
 	})
 }
 
@@ -89,13 +82,9 @@ func TestTokenSource_SingleFlight(t *testing.T) {
 		}
 		wg.Wait()
 		n, issued, _ := srv.counts()
-		if n != 1 {
-			t.Fatalf("token requests for %d cold callers: got %d, want 1", callers, n)
-		}
+		require.Equal(t, 1, n, "token requests for %d cold callers", callers)
 		for i, tok := range got {
-			if tok != issued[0] {
-				t.Fatalf("caller %d: got %q, want the one token issued", i, tok)
-			}
+			require.Equal(t, issued[0], tok, "caller %d: the one token issued", i)
 		}
 	})
 }
@@ -111,9 +100,8 @@ func TestTokenSource_RefreshInBackground(t *testing.T) {
 
 		advance(55*time.Minute - time.Second)
 		assert.Equal(t, first, mustToken(t, ts), "before the window")
-		if n, _, _ := srv.counts(); n != 1 {
-			t.Fatalf("token requests before the window: got %d, want 1", n)
-		}
+		n, _, _ := srv.counts()
+		require.Equal(t, 1, n, "token requests before the window")
 
 		hold := make(chan struct{})
 		srv.set(func(s *tokenServer) { s.hold = hold })
@@ -122,9 +110,8 @@ func TestTokenSource_RefreshInBackground(t *testing.T) {
 			assert.Equal(t, first, mustToken(t, ts), "in the window, during the refresh")
 		}
 		synctest.Wait()
-		if n, _, _ := srv.counts(); n != 2 {
-			t.Fatalf("token requests in the window: got %d, want 2 (one refresh)", n)
-		}
+		n, _, _ = srv.counts()
+		require.Equal(t, 2, n, "token requests in the window (one refresh)")
 		close(hold)
 		synctest.Wait()
 		_, issued, _ := srv.counts()
@@ -169,15 +156,13 @@ func TestTokenSource_RefreshTime(t *testing.T) {
 				advance(tc.wantDue - time.Nanosecond)
 				mustToken(t, ts)
 				synctest.Wait()
-				if n, _, _ := srv.counts(); n != 1 {
-					t.Fatalf("token requests just before %v: got %d, want 1", tc.wantDue, n)
-				}
+				n, _, _ := srv.counts()
+				require.Equal(t, 1, n, "token requests just before %v", tc.wantDue)
 				advance(time.Nanosecond)
 				mustToken(t, ts)
 				synctest.Wait()
-				if n, _, _ := srv.counts(); n != 2 {
-					t.Fatalf("token requests at %v: got %d, want 2", tc.wantDue, n)
-				}
+				n, _, _ = srv.counts()
+				require.Equal(t, 2, n, "token requests at %v", tc.wantDue)
 			})
 		})
 	}
@@ -192,9 +177,8 @@ func TestTokenSource_NoExpiry(t *testing.T) {
 		first := mustToken(t, ts)
 		advance(1000 * time.Hour)
 		assert.Equal(t, first, mustToken(t, ts))
-		if n, _, _ := srv.counts(); n != 1 {
-			t.Errorf("token requests: got %d, want 1", n)
-		}
+		n, _, _ := srv.counts()
+		assert.Equal(t, 1, n, "token requests")
 	})
 }
 
@@ -214,24 +198,21 @@ func TestTokenSource_FailedRefresh(t *testing.T) {
 		synctest.Wait()
 		assert.Equal(t, first, mustToken(t, ts), "backing off")
 		synctest.Wait()
-		if n, _, _ := srv.counts(); n != 2 {
-			t.Fatalf("token requests during the backoff: got %d, want 2", n)
-		}
+		n, _, _ := srv.counts()
+		require.Equal(t, 2, n, "token requests during the backoff")
 		// The jitter is 0, so the first backoff is 500 ms.
 		advance(500 * time.Millisecond)
 		mustToken(t, ts)
 		synctest.Wait()
-		if n, _, _ := srv.counts(); n != 3 {
-			t.Fatalf("token requests after the backoff: got %d, want 3", n)
-		}
+		n, _, _ = srv.counts()
+		require.Equal(t, 3, n, "token requests after the backoff")
 		assert.Contains(t, buf.String(), "token refresh failed")
 
 		advance(5 * time.Minute) // expired
 		_, err := ts.Token(context.Background())
 		var e *Error
-		if !errors.As(err, &e) || e.StatusCode != 503 {
-			t.Fatalf("Token with no valid token left: got %v, want the refresh's 503", err)
-		}
+		require.ErrorAs(t, err, &e, "Token with no valid token left: want the refresh's 503")
+		require.Equal(t, 503, e.StatusCode, "Token with no valid token left: want the refresh's 503")
 
 		srv.set(func(s *tokenServer) { s.fail = 0 })
 		advance(maxRefreshBackoff)
@@ -259,9 +240,8 @@ func TestTokenSource_WaitBoundedByContext(t *testing.T) {
 		tok := mustToken(t, ts) // joins the flight in progress
 		_, issued, _ := srv.counts()
 		assert.Equal(t, issued[0], tok)
-		if n, _, _ := srv.counts(); n != 1 {
-			t.Errorf("token requests: got %d, want 1", n)
-		}
+		n, _, _ := srv.counts()
+		assert.Equal(t, 1, n, "token requests")
 	})
 }
 
@@ -293,20 +273,18 @@ func TestTokenSource_RotateAndRevokeAfter(t *testing.T) {
 					advance(tc.revokeAfter - time.Nanosecond)
 					synctest.Wait()
 				}
-				if _, _, revoked := srv.counts(); len(revoked) != 0 {
-					t.Fatalf("revoked before RevokeAfter: %v", revoked)
-				}
+				_, _, revoked := srv.counts()
+				require.Empty(t, revoked, "revoked before RevokeAfter")
 				if tc.revokeAfter == 0 {
 					advance(2 * time.Hour) // past expiry
 					synctest.Wait()
-					if _, _, revoked := srv.counts(); len(revoked) != 0 {
-						t.Fatalf("revoked with RevokeAfter 0: %v", revoked)
-					}
+					_, _, revoked = srv.counts()
+					require.Empty(t, revoked, "revoked with RevokeAfter 0")
 					return
 				}
 				advance(time.Nanosecond)
 				synctest.Wait()
-				_, _, revoked := srv.counts()
+				_, _, revoked = srv.counts()
 				assert.Equal(t, []string{first}, revoked, "revoked at RevokeAfter")
 			})
 		})
@@ -495,9 +473,7 @@ func TestTokenSource_Store(t *testing.T) {
 				}
 				synctest.Wait()
 				n, issued, _ := srv.counts()
-				if n != tc.wantReqs {
-					t.Errorf("token requests: got %d, want %d", n, tc.wantReqs)
-				}
+				assert.Equal(t, tc.wantReqs, n, "token requests")
 				if tc.wantStored {
 					assert.Equal(t, "AT-stored-0123456789", tok)
 				} else {
@@ -516,9 +492,8 @@ func TestTokenSource_Store(t *testing.T) {
 				require.NoError(t, err)
 				assert.NotEqual(t, tok, rotated.AccessToken, "Rotate issues a new token")
 				require.NoError(t, ts.Close(context.Background()))
-				if loads, _, _ := store.stats(c); loads > 1 {
-					t.Errorf("store reads: got %d, want at most 1", loads)
-				}
+				loads, _, _ := store.stats(c)
+				assert.LessOrEqual(t, loads, 1, "store reads")
 				if store.saveErr == nil && store.hang == nil && !store.panics {
 					if last := store.stored(c); assert.NotNil(t, last) {
 						assert.Equal(t, rotated.AccessToken, last.AccessToken, "the newest token is stored at Close")
@@ -560,9 +535,7 @@ func TestTokenSource_Log(t *testing.T) {
 		}
 		_, issued, _ := srv.counts()
 		assertNoSecret(t, out, append(issued, testSecret)...)
-		if strings.Count(out, "\n") < 5 {
-			t.Errorf("log: got %q, want at least 5 lines", out)
-		}
+		assert.GreaterOrEqual(t, strings.Count(out, "\n"), 5, "log: %q, want at least 5 lines", out)
 	})
 }
 
@@ -587,9 +560,8 @@ func TestTokenSource_CloseKeepsTheLastSave(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, ts.Close(context.Background()))
 		_, _, last := store.stats(ts.c)
-		if last == nil || last.AccessToken != newest.AccessToken {
-			t.Fatalf("stored after Close: got %v, want the newest token", last)
-		}
+		require.NotNil(t, last, "stored after Close: want the newest token")
+		require.Equal(t, newest.AccessToken, last.AccessToken, "stored after Close: want the newest token")
 	})
 }
 
