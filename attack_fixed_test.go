@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	cryptofuse "github.com/cryptofuse/cryptofuse-go"
@@ -156,8 +157,10 @@ func TestAttackRefreshFailedHook(t *testing.T) {
 		defer ts.Close(context.Background())
 		srv.InjectFault(2, cryptofusetest.Fault{Path: cryptofusetest.TokenPath, Status: 503, Body: atkSecret})
 		ts.Token(context.Background())
+		synctest.Wait() // the hook runs on the refresh goroutine, after Token returns
 		time.Sleep(10 * time.Minute)
 		ts.Token(context.Background())
+		synctest.Wait()
 		mu.Lock()
 		defer mu.Unlock()
 		if len(evs) != 2 || evs[0].Failures != 1 || evs[1].Failures != 2 || evs[0].Reason != cryptofuse.ReasonFirst || evs[0].NextTry <= 0 {

@@ -228,6 +228,7 @@ func TestAttackFormatEverything(t *testing.T) {
 	srv := cryptofusetest.NewServer(atkID, atkSecret)
 	defer srv.Close()
 	var mu sync.Mutex // the hooks run on the TokenSource's goroutines too
+	obtained := make(chan struct{}, 1)
 	var attempts []cryptofuse.AttemptEvent
 	var tokEvs []cryptofuse.TokenEvent
 	hooks := cryptofuse.Hooks{
@@ -240,6 +241,10 @@ func TestAttackFormatEverything(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			tokEvs = append(tokEvs, e)
+			select {
+			case obtained <- struct{}{}:
+			default:
+			}
 		},
 	}
 	cl := atkClient(t, srv.URL, cryptofuse.WithHooks(hooks))
@@ -253,6 +258,11 @@ func TestAttackFormatEverything(t *testing.T) {
 	}
 	access := tok.AccessToken
 	secrets := []string{atkSecret, access}
+	select { // TokenObtained runs on the refresh goroutine, after Token may return
+	case <-obtained:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no TokenObtained event within 10 s")
+	}
 	atkFormatAll(t, "Client", *cl, secrets...)
 	atkFormatAll(t, "*Client", cl, secrets...)
 	atkFormatAll(t, "Token", *tok, secrets...)
